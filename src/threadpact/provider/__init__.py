@@ -1,0 +1,1 @@
+"""The reference provider: a threads API that honours the contract."""

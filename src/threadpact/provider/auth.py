@@ -1,0 +1,26 @@
+"""Bearer-token authentication: a token names one principal."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from threadpact.names import AUTHORIZATION, WWW_AUTHENTICATE
+from threadpact.provider.problems import ProblemError
+
+
+def principal(request: Request) -> str:
+    """The principal of the request's bearer token, or a 401."""
+    scheme, _, token = request.headers.get(AUTHORIZATION, "").partition(" ")
+    tokens = request.app.state.settings.tokens
+    name = tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+    if name is None:
+        raise ProblemError(
+            401,
+            "send Authorization: Bearer <token> with a token this server knows",
+            slug="unauthorized",
+            headers={WWW_AUTHENTICATE: 'Bearer realm="threadpact"'},
+        )
+    return str(name)
+
+
+Principal = Annotated[str, Depends(principal)]

@@ -1,0 +1,34 @@
+"""Request-scoped dependencies shared by the routers."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from threadpact.provider.config import Settings
+from threadpact.provider.problems import ProblemError
+
+
+def engine(request: Request) -> AsyncEngine:
+    """The app's database engine."""
+    result: AsyncEngine = request.app.state.engine
+    return result
+
+
+def settings(request: Request) -> Settings:
+    """The app's settings."""
+    result: Settings = request.app.state.settings
+    return result
+
+
+EngineDep = Annotated[AsyncEngine, Depends(engine)]
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+def parse_id(value: str, what: str) -> str:
+    """A canonical UUID string, or the same 404 a missing resource gets."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ProblemError(404, f"no such {what}", slug="not-found") from None

@@ -1,0 +1,106 @@
+"""The test-mode provider-state endpoint for pact verification (off unless --test-states).
+
+POST {STATES_PATH} with {"state": NAME, "params": {...}, "action": "setup"|"teardown"}.
+Setup answers a JSON object whose values pacts inject into requests (``${thread_id}``).
+Data is created for the test principal. The states and their parameters are listed
+in :mod:`threadpact.names`.
+"""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlalchemy import delete
+from starlette.responses import Response
+
+from threadpact.models import MessageCreate, ThreadCreate
+from threadpact.names import (
+    STATE_KEY_USED,
+    STATE_NO_THREADS,
+    STATE_THREAD_EXISTS,
+    STATE_THREAD_WITH_MESSAGES,
+    STATES_PATH,
+)
+from threadpact.provider.deps import EngineDep, SettingsDep
+from threadpact.provider.idempotency import create_once, fingerprint
+from threadpact.provider.problems import ProblemError, validation_problem
+from threadpact.provider.routes.messages import message_insert
+from threadpact.provider.routes.threads import CREATE_OPERATION, json_response, thread_insert
+from threadpact.provider.tables import idempotency_keys, threads
+from threadpact.provider.timefmt import micros
+
+router = APIRouter(include_in_schema=False)
+
+SAMPLE = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai"}
+
+
+def thread_body(params: dict[str, Any]) -> ThreadCreate:
+    """A ThreadCreate from state parameters, with sample values for what they omit."""
+    fields = {name: params.get(name, value) for name, value in SAMPLE.items()}
+    if "title" in params:
+        fields["title"] = params["title"]
+    try:
+        return ThreadCreate.model_validate(fields)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors()) from exc
+
+
+@router.post(STATES_PATH)
+async def change_state(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+    """Set up (or tear down) one named provider state."""
+    try:
+        payload = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(
+            400, "send {state, params, action} as JSON", slug="malformed-json"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ProblemError(
+            400, "send {state, params, action} as a JSON object", slug="malformed-json"
+        )
+    state = payload.get("state") or ""
+    params = payload.get("params") or {}
+    if payload.get("action", "setup") != "setup" or not state:
+        return json_response(b"{}")
+    owner = settings.state_principal
+    now_us = micros(settings.clock)
+    result: dict[str, str] = {}
+    async with engine.begin() as connection:
+        if state == STATE_NO_THREADS:
+            await connection.execute(delete(threads).where(threads.c.owner == owner))
+            await connection.execute(
+                delete(idempotency_keys).where(idempotency_keys.c.principal == owner)
+            )
+        elif state in (STATE_THREAD_EXISTS, STATE_THREAD_WITH_MESSAGES):
+            answer, statements = thread_insert(owner, thread_body(params), now_us())
+            for statement in statements:
+                await connection.execute(statement)
+            thread_id = answer.location.rsplit("/", 1)[1]
+            result["thread_id"] = thread_id
+            if state == STATE_THREAD_WITH_MESSAGES:
+                for index in range(int(params.get("count", 2))):
+                    message = MessageCreate(
+                        role="user" if index % 2 == 0 else "assistant",
+                        content=f"message {index + 1}",
+                    )
+                    reply, inserts = message_insert(thread_id, message, now_us())
+                    for statement in inserts:
+                        await connection.execute(statement)
+                    result.setdefault("message_id", reply.location.rsplit("/", 1)[1])
+        elif state != STATE_KEY_USED:
+            raise ProblemError(400, f"unknown provider state {state!r}", slug="unknown-state")
+    if state == STATE_KEY_USED:
+        body = thread_body(params)
+        stored, _ = await create_once(
+            engine,
+            principal=owner,
+            operation=CREATE_OPERATION,
+            key=str(params.get("key", "")),
+            request_fingerprint=fingerprint("POST", "/threads", body),
+            now_us=now_us,
+            retention_us=int(settings.key_retention_seconds * 1_000_000),
+            build=lambda: thread_insert(owner, body, now_us()),
+        )
+        result["thread_id"] = stored.location.rsplit("/", 1)[1]
+    return json_response(json.dumps(result).encode())
