@@ -1,0 +1,3 @@
+"""Shared fixtures live in tests/fixtures/ and are loaded here."""
+
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.processes"]
