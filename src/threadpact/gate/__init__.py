@@ -1,0 +1,1 @@
+"""The gate: one module per step, a runner that composes them, and the reports."""

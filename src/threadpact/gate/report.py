@@ -1,0 +1,151 @@
+"""What a gate step found, and the JUnit XML and Markdown reports made from it."""
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["passed", "failed", "error", "skipped"]
+ICONS: dict[str, str] = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule: which, where, what happened, and how to see it again."""
+
+    rule: str
+    """A stable rule name, e.g. ``idempotency.replay`` or ``lint.problem-json``."""
+    message: str
+    """One or two sentences a reviewer can act on."""
+    where: str = ""
+    """An operation, a pact interaction or a JSON pointer."""
+    reproduce: str = ""
+    """A command or curl line that shows the failure again."""
+    details: str = ""
+    """The request and response, a diff, or other evidence."""
+
+    def text(self) -> str:
+        """The finding as plain text, for terminals and JUnit bodies."""
+        lines = [
+            f"[{self.rule}] {self.where}: {self.message}"
+            if self.where
+            else f"[{self.rule}] {self.message}"
+        ]
+        if self.details:
+            lines += ["", self.details.rstrip()]
+        if self.reproduce:
+            lines += ["", "Reproduce with:", f"    {self.reproduce}"]
+        return "\n".join(lines)
+
+
+@dataclass
+class StepResult:
+    """The outcome of one gate step."""
+
+    name: str
+    status: Status
+    seconds: float = 0.0
+    summary: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the step passed (or was skipped on purpose)."""
+        return self.status in ("passed", "skipped")
+
+
+def junit_xml(steps: Sequence[StepResult], suite_name: str = "threadpact") -> str:
+    """A JUnit XML document: one test suite per step, one test case per finding."""
+    root = ET.Element("testsuites", name=suite_name)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for step in steps:
+        suite = ET.SubElement(root, "testsuite", name=step.name, time=f"{step.seconds:.3f}")
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        if step.findings:
+            for finding in step.findings:
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{suite_name}.{step.name}",
+                    name=f"{finding.rule} {finding.where}".strip(),
+                )
+                kind = "error" if step.status == "error" else "failure"
+                node = ET.SubElement(case, kind, message=finding.message[:500], type=finding.rule)
+                node.text = finding.text()
+                counts["tests"] += 1
+                counts["errors" if kind == "error" else "failures"] += 1
+        else:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{suite_name}.{step.name}",
+                name=step.name,
+                time=f"{step.seconds:.3f}",
+            )
+            counts["tests"] += 1
+            if step.status == "skipped":
+                ET.SubElement(case, "skipped", message=step.summary or "skipped")
+                counts["skipped"] += 1
+            elif step.status in ("failed", "error"):
+                node = ET.SubElement(
+                    case,
+                    "failure" if step.status == "failed" else "error",
+                    message=step.summary or step.status,
+                )
+                node.text = step.summary
+                counts["failures" if step.status == "failed" else "errors"] += 1
+            if step.summary:
+                ET.SubElement(case, "system-out").text = step.summary
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(steps: Sequence[StepResult], title: str = "threadpact gate") -> str:
+    """A Markdown summary fit for a pull-request comment."""
+    passed = all(step.ok for step in steps)
+    verdict = "passed" if passed else "failed"
+    lines = [f"## {title}: {ICONS['passed' if passed else 'failed']} {verdict}", ""]
+    lines += ["| step | result | time | summary |", "| --- | --- | ---: | --- |"]
+    for step in steps:
+        lines.append(
+            f"| {step.name} | {ICONS[step.status]} {step.status} | {step.seconds:.1f} s "
+            f"| {_cell(step.summary)} |"
+        )
+    for step in steps:
+        if not step.findings:
+            continue
+        lines += ["", f"### {step.name}: {len(step.findings)} finding(s)"]
+        for finding in step.findings:
+            where = f" `{finding.where}`" if finding.where else ""
+            lines += ["", f"- **{finding.rule}**{where}: {finding.message}"]
+            if finding.details:
+                lines += ["", "  <details><summary>evidence</summary>", "", "  ```"]
+                lines += [f"  {line}" for line in finding.details.rstrip().splitlines()]
+                lines += ["  ```", "", "  </details>"]
+            if finding.reproduce:
+                lines += ["", "  Reproduce with:", "", "  ```sh", f"  {finding.reproduce}", "  ```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(
+    steps: Sequence[StepResult], directory: Path, stem: str = "threadpact"
+) -> list[Path]:
+    """Write ``<stem>.xml`` (JUnit) and ``<stem>.md`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    xml_path = directory / f"{stem}.xml"
+    md_path = directory / f"{stem}.md"
+    xml_path.write_text(junit_xml(steps, stem), encoding="utf-8")
+    md_path.write_text(
+        markdown(steps, stem if stem != "threadpact" else "threadpact gate"), encoding="utf-8"
+    )
+    return [xml_path, md_path]
