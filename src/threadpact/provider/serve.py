@@ -18,6 +18,7 @@ from threadpact.provider.config import (
     tokens_from_env,
 )
 from threadpact.provider.db import normalise_url
+from threadpact.provider.protocol import ProblemHttpProtocol
 
 
 def check_database(url: str) -> str:
@@ -80,5 +81,6 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         log_level=os.environ.get("THREADPACT_LOG_LEVEL", "warning"),
         access_log=False,
         server_header=False,
+        http=ProblemHttpProtocol,
     )
     uvicorn.Server(config).run()

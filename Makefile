@@ -1,0 +1,43 @@
+# threadpact: `make gate` runs the contract gate, `make test` runs the test suite.
+# Both create the virtual environment and install what they need on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+REPORTS ?= reports
+
+.PHONY: install gate test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+gate: install
+	$(BIN)/threadpact gate --report $(REPORTS)
+
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+pytest: install
+	@url=$$(scripts/postgres.sh) || exit 1; \
+	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: install
+	@url=$$(scripts/postgres.sh) || exit 1; \
+	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(REPORTS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
