@@ -1,0 +1,44 @@
+"""A deliberately broken provider: create answers an ID other than the one it stored.
+
+Everything else is the reference provider. Serve with
+``python -m uvicorn --factory tests.contract.broken_provider:app``; tokens come from
+THREADPACT_TOKENS as for ``threadpact serve``.
+"""
+
+import json
+import os
+import uuid
+
+from fastapi import FastAPI
+
+import threadpact.provider.routes.states as state_routes
+import threadpact.provider.routes.threads as thread_routes
+from threadpact.models import ThreadCreate
+from threadpact.provider.app import create_app
+from threadpact.provider.config import Settings, tokens_from_env
+from threadpact.provider.idempotency import StoredResponse
+
+original_insert = thread_routes.thread_insert
+
+
+def lying_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredResponse, list[object]]:
+    """Store the thread, but answer with a made-up ID."""
+    answer, statements = original_insert(owner, body, now)
+    made_up = str(uuid.uuid4())
+    wire = {**json.loads(answer.body), "id": made_up}
+    lie = StoredResponse(
+        answer.status, json.dumps(wire).encode(), f"/threads/{made_up}", answer.etag
+    )
+    return lie, list(statements)
+
+
+def app() -> FastAPI:
+    """The broken app (uvicorn --factory)."""
+    thread_routes.thread_insert = lying_insert  # type: ignore[assignment]
+    state_routes.thread_insert = lying_insert  # type: ignore[assignment]
+    settings = Settings(
+        database_url=os.environ["THREADPACT_DATABASE_URL"],
+        tokens=tokens_from_env(),
+        test_states=True,
+    )
+    return create_app(settings)
