@@ -1,5 +1,6 @@
 """No input makes a 5xx: every malformed request is a 4xx problem+json and changes nothing."""
 
+import json
 import socket
 import uuid
 from urllib.parse import urlsplit
@@ -35,8 +36,8 @@ CREATE_BODIES = {
     "control char in agent": (b'{"agent_id":"a\\u0007","model":"m","provider":"p"}', JSON, 422),
     "lone surrogate": (b'{"agent_id":"\\ud800","model":"m","provider":"p"}', JSON, 400),
     "invalid utf-8": (b'{"agent_id":"\xff\xfe","model":"m","provider":"p"}', JSON, 400),
-    "deep nesting": (b"[" * 100_000 + b"]" * 100_000, JSON, 413),
-    "oversized body": (b'{"agent_id":"' + b"a" * 70_000 + b'"}', JSON, 413),
+    "deep nesting": (b"[" * 100_000 + b"]" * 100_000, JSON, 400),
+    "oversized body": (b'{"agent_id":"' + b"a" * 600_000 + b'"}', JSON, 413),
     "form encoded": (b"agent_id=a&model=m&provider=p", "application/x-www-form-urlencoded", 415),
     "text plain": (GOOD, "text/plain", 415),
 }
@@ -85,6 +86,19 @@ def test_bad_create_bodies(client: httpx.Client, case: str) -> None:
 )
 def test_bad_paths_and_queries(client: httpx.Client, method: str, path: str, status: int) -> None:
     assert_problem(client.request(method, path), status)
+
+
+def test_longest_valid_message_fits(client: httpx.Client) -> None:
+    thread = client.post("/threads", content=GOOD, headers={"Content-Type": JSON, "Idempotency-Key": "t"})
+    content = "\N{GRINNING FACE}" * 32000
+    body = json.dumps({"role": "user", "content": content}).encode()  # ASCII-escaped: 384 kB
+    response = client.post(
+        f"/threads/{thread.json()['id']}/messages",
+        content=body,
+        headers={"Content-Type": JSON, "Idempotency-Key": "long"},
+    )
+    assert response.status_code == 201
+    assert response.json()["content"] == content
 
 
 def test_bad_updates_and_messages(client: httpx.Client) -> None:

@@ -11,7 +11,8 @@ from threadpact.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///threadpact.db"
 DEFAULT_KEY_RETENTION_SECONDS = 24 * 60 * 60
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
+# Enough for the longest valid message (32000 characters, each escaped as \uXXXX\uXXXX).
+DEFAULT_MAX_BODY_BYTES = 512 * 1024
 
 TOKENS_HELP = (
     "no API tokens configured: set THREADPACT_TOKENS='token1=alice,token2=bob' "
