@@ -24,6 +24,8 @@ PROVIDER: Final = "threadpact-api"
 STATES_PATH: Final = "/_threadpact/provider-states"
 
 # Provider states: the names and their parameters are part of the contract.
+STATE_AUTHENTICATED: Final = "the caller holds a valid token"
+"""Parameters: token. The provider accepts that bearer token for the test principal."""
 STATE_NO_THREADS: Final = "no threads exist"
 """No parameters. Removes every thread of the test principal."""
 STATE_THREAD_EXISTS: Final = "a thread exists"
@@ -34,6 +36,7 @@ STATE_KEY_USED: Final = "a thread was created with an idempotency key"
 """Parameters: key, agent_id, model, provider, title. Returns {"thread_id": ...}."""
 
 PROVIDER_STATES: Final = (
+    STATE_AUTHENTICATED,
     STATE_NO_THREADS,
     STATE_THREAD_EXISTS,
     STATE_THREAD_WITH_MESSAGES,

@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from referencing.exceptions import Unresolvable
 
 from threadpact.errors import UsageError
 
@@ -41,9 +42,13 @@ def validation_errors(document: dict[str, Any]) -> list[tuple[str, str]]:
         return [("/openapi", f"expected an OpenAPI 3.1 document, got {document.get('openapi')!r}")]
     found: list[tuple[str, str]] = []
     errors: Any = OpenAPIV31SpecValidator(document).iter_errors()
-    for error in errors:
-        assert isinstance(error, OpenAPIValidationError)
-        found.append((json_pointer(error.absolute_path), error.message.splitlines()[0]))
+    try:
+        for error in errors:
+            assert isinstance(error, OpenAPIValidationError)
+            found.append((json_pointer(error.absolute_path), error.message.splitlines()[0][:300]))
+    except Unresolvable as exc:
+        ref = getattr(exc, "ref", None) or str(exc).splitlines()[0][:200]
+        found.append(("/", f"unresolvable $ref: {ref}"))
     return found
 
 

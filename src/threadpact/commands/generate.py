@@ -4,12 +4,12 @@ import argparse
 import sys
 from typing import Any
 
-from threadpact.codegen import generate, stale_diff
-from threadpact.project import require_root
-
 
 def run(args: argparse.Namespace) -> int:
     """Regenerate generated/ from openapi.yaml, or check that it is current."""
+    from threadpact.codegen import generate, stale_diff
+    from threadpact.project import require_root
+
     root = require_root()
     if args.check:
         diff = stale_diff(root)

@@ -58,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.test_tokens = {}
     problems.install(app)
     app.include_router(meta.router)
     app.include_router(threads.router)

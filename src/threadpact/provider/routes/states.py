@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from threadpact.models import MessageCreate, ThreadCreate
 from threadpact.names import (
+    STATE_AUTHENTICATED,
     STATE_KEY_USED,
     STATE_NO_THREADS,
     STATE_THREAD_EXISTS,
@@ -66,6 +67,12 @@ async def change_state(request: Request, engine: EngineDep, settings: SettingsDe
     owner = settings.state_principal
     now_us = micros(settings.clock)
     result: dict[str, str] = {}
+    if state == STATE_AUTHENTICATED:
+        token = params.get("token")
+        if not isinstance(token, str) or not token:
+            raise ProblemError(400, "this state needs a token parameter", slug="bad-state")
+        request.app.state.test_tokens[token] = owner
+        return json_response(json.dumps({"token": token}).encode())
     async with engine.begin() as connection:
         if state == STATE_NO_THREADS:
             await connection.execute(delete(threads).where(threads.c.owner == owner))

@@ -1,0 +1,473 @@
+"""``threadpact crosscheck``: legal pacts pass; each broken copy names interaction and pointer."""
+
+import base64
+import copy
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from threadpact.errors import UsageError
+from threadpact.gate.crosscheck import Spec, check_pact, load, run_crosscheck
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "openapi.yaml"
+DATA = Path(__file__).parent / "data"
+V4 = DATA / "v4-pacts" / "threadpact-client-threadpact-api.json"
+V3 = DATA / "v3-pacts" / "web-client-threadpact-api.json"
+
+CREATE = "a request to create a thread"
+FETCH = "a request to fetch an existing thread"
+MISSING = "a request to fetch a missing thread"
+LIST = "a request to list threads"
+REPLAY = "a request to replay a create"
+DELETE = "a request to delete a thread"
+CREATE_MESSAGE = "a request to create a message"
+
+Pact = dict[str, Any]
+Breaker = Callable[[Pact], None]
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return load(SPEC)
+
+
+def read(path: Path) -> Pact:
+    loaded: Pact = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def index_of(pact: Pact, description: str) -> int:
+    return next(i for i, x in enumerate(pact["interactions"]) if x["description"] == description)
+
+
+def interaction(pact: Pact, description: str) -> dict[str, Any]:
+    found: dict[str, Any] = pact["interactions"][index_of(pact, description)]
+    return found
+
+
+def write(directory: Path, pact: Pact, name: str = "consumer-threadpact-api.json") -> Path:
+    path = directory / name
+    path.write_text(json.dumps(pact, indent=2), encoding="utf-8")
+    return path
+
+
+def mismatches(spec: Spec, path: Path) -> set[tuple[str, str, str]]:
+    """``(description, rule, pointer)`` of every mismatch in one pact file."""
+    return {(d, m.rule, m.pointer) for d, m in check_pact(spec, path)[1]}
+
+
+def test_the_legal_v4_pact_passes(spec: Spec) -> None:
+    count, found = check_pact(spec, V4)
+    assert found == []
+    assert count == 11
+
+
+def test_the_legal_v3_pact_passes(spec: Spec) -> None:
+    count, found = check_pact(spec, V3)
+    assert found == []
+    assert count == 5
+
+
+def test_run_crosscheck_reads_every_pact_below_a_directory() -> None:
+    result = run_crosscheck(DATA, SPEC)
+    assert result.status == "passed", [f.text() for f in result.findings]
+    assert result.name == "crosscheck"
+    assert "16 interaction(s) in 2 pact file(s)" in result.summary
+
+
+def request(pact: Pact, description: str) -> dict[str, Any]:
+    found: dict[str, Any] = interaction(pact, description)["request"]
+    return found
+
+
+def response(pact: Pact, description: str) -> dict[str, Any]:
+    found: dict[str, Any] = interaction(pact, description)["response"]
+    return found
+
+
+def create_with_id(pact: Pact) -> None:
+    request(pact, CREATE)["body"]["content"]["id"] = "7d3c9a52-4f0e-4a43-9a8a-1d52b1c2a0f1"
+
+
+def base64_create_with_id(pact: Pact) -> None:
+    body = request(pact, CREATE)["body"]
+    text = json.dumps({**body["content"], "id": "mine"})
+    body.update(content=base64.b64encode(text.encode()).decode(), encoded="base64")
+
+
+def message_interaction(pact: Pact) -> None:
+    interaction(pact, LIST)["type"] = "Asynchronous/Messages"
+
+
+# (name, breaker, interaction, rule, pointer below /interactions/N)
+V4_BROKEN: list[tuple[str, Breaker, str, str, str]] = [
+    (
+        "unknown path",
+        lambda p: request(p, LIST).update(path="/conversations"),
+        LIST,
+        "crosscheck.path",
+        "/request/path",
+    ),
+    (
+        "wrong method",
+        lambda p: request(p, FETCH).update(method="PUT"),
+        FETCH,
+        "crosscheck.method",
+        "/request/method",
+    ),
+    (
+        "path id that is not a uuid",
+        lambda p: request(p, FETCH).update(path="/threads/thread-1"),
+        FETCH,
+        "crosscheck.path-parameter",
+        "/request/path",
+    ),
+    (
+        "client-sent id in a create body",
+        create_with_id,
+        CREATE,
+        "crosscheck.request-body",
+        "/request/body/content/id",
+    ),
+    (
+        "client-sent id in a base64 create body",
+        base64_create_with_id,
+        CREATE,
+        "crosscheck.request-body",
+        "/request/body/content/id",
+    ),
+    (
+        "create body missing a required field",
+        lambda p: request(p, CREATE)["body"]["content"].pop("model"),
+        CREATE,
+        "crosscheck.request-body",
+        "/request/body/content",
+    ),
+    (
+        "create without a body",
+        lambda p: request(p, CREATE).pop("body"),
+        CREATE,
+        "crosscheck.request-body",
+        "/request",
+    ),
+    (
+        "create body sent as form data",
+        lambda p: request(p, CREATE)["body"].update(
+            contentType="application/x-www-form-urlencoded", content="title=x"
+        ),
+        CREATE,
+        "crosscheck.request-content-type",
+        "/request/body/contentType",
+    ),
+    (
+        "missing Idempotency-Key",
+        lambda p: request(p, CREATE)["headers"].pop("Idempotency-Key"),
+        CREATE,
+        "crosscheck.request-header",
+        "/request/headers",
+    ),
+    (
+        "malformed Idempotency-Key",
+        lambda p: request(p, REPLAY)["headers"].update({"Idempotency-Key": [" padded "]}),
+        REPLAY,
+        "crosscheck.request-header",
+        "/request/headers/Idempotency-Key",
+    ),
+    (
+        "not a bearer token",
+        lambda p: request(p, FETCH)["headers"].update(Authorization=["Basic dXNlcjpwYXNz"]),
+        FETCH,
+        "crosscheck.security",
+        "/request/headers/Authorization",
+    ),
+    (
+        "unknown query parameter",
+        lambda p: request(p, LIST).update(query={"page": ["2"]}),
+        LIST,
+        "crosscheck.query",
+        "/request/query/page/0",
+    ),
+    (
+        "query value out of range",
+        lambda p: request(p, LIST).update(query={"limit": ["1000"]}),
+        LIST,
+        "crosscheck.query",
+        "/request/query/limit/0",
+    ),
+    (
+        "undocumented status",
+        lambda p: response(p, FETCH).update(status=500),
+        FETCH,
+        "crosscheck.status",
+        "/response/status",
+    ),
+    (
+        "response body missing a required field",
+        lambda p: response(p, FETCH)["body"]["content"].pop("created_at"),
+        FETCH,
+        "crosscheck.response-body",
+        "/response/body/content",
+    ),
+    (
+        "response id that is not a uuid",
+        lambda p: response(p, CREATE)["body"]["content"].update(id="thread-1"),
+        CREATE,
+        "crosscheck.response-body",
+        "/response/body/content/id",
+    ),
+    (
+        "response time that is not RFC 3339",
+        lambda p: response(p, LIST)["body"]["content"]["items"][0].update(
+            created_at="2024-01-02T03:04:05+0000"
+        ),
+        LIST,
+        "crosscheck.response-body",
+        "/response/body/content/items/0/created_at",
+    ),
+    (
+        "response field the spec does not have",
+        lambda p: response(p, FETCH)["body"]["content"].update(message_count=0),
+        FETCH,
+        "crosscheck.response-body",
+        "/response/body/content/message_count",
+    ),
+    (
+        "error as application/json",
+        lambda p: response(p, MISSING)["body"].update(contentType="application/json"),
+        MISSING,
+        "crosscheck.response-content-type",
+        "/response/body/contentType",
+    ),
+    (
+        "problem without detail",
+        lambda p: response(p, MISSING)["body"]["content"].pop("detail"),
+        MISSING,
+        "crosscheck.response-body",
+        "/response/body/content",
+    ),
+    (
+        "body on a 204",
+        lambda p: response(p, DELETE).update(
+            body={"content": {"deleted": True}, "contentType": "application/json"}
+        ),
+        DELETE,
+        "crosscheck.response-body",
+        "/response/body/content",
+    ),
+    (
+        "undocumented response header",
+        lambda p: response(p, FETCH)["headers"].update({"Content-Location": ["/threads/x"]}),
+        FETCH,
+        "crosscheck.response-header",
+        "/response/headers/Content-Location",
+    ),
+    (
+        "documented response header with a bad value",
+        lambda p: response(p, REPLAY)["headers"].update({"Idempotent-Replayed": ["yes"]}),
+        REPLAY,
+        "crosscheck.response-header",
+        "/response/headers/Idempotent-Replayed",
+    ),
+    (
+        "unknown provider state",
+        lambda p: interaction(p, FETCH)["providerStates"][0].update(name="a thread is there"),
+        FETCH,
+        "crosscheck.provider-state",
+        "/providerStates/0/name",
+    ),
+    (
+        "message interaction",
+        message_interaction,
+        LIST,
+        "crosscheck.interaction",
+        "/type",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("breaker", "description", "rule", "below"),
+    [case[1:] for case in V4_BROKEN],
+    ids=[case[0] for case in V4_BROKEN],
+)
+def test_each_broken_v4_interaction_is_found(
+    tmp_path: Path, spec: Spec, breaker: Breaker, description: str, rule: str, below: str
+) -> None:
+    pact = read(V4)
+    breaker(pact)
+    found = mismatches(spec, write(tmp_path, pact))
+    pointer = f"/interactions/{index_of(pact, description)}{below}"
+    assert (description, rule, pointer) in found, sorted(found)
+    assert {d for d, _r, _p in found} == {description}
+
+
+V3_BROKEN: list[tuple[str, Breaker, str, str, str]] = [
+    (
+        "client-sent id in a create body",
+        lambda p: request(p, CREATE)["body"].update(id="mine"),
+        CREATE,
+        "crosscheck.request-body",
+        "/request/body/id",
+    ),
+    (
+        "message body with an unknown field",
+        lambda p: request(p, CREATE_MESSAGE)["body"].update(author="me"),
+        CREATE_MESSAGE,
+        "crosscheck.request-body",
+        "/request/body/author",
+    ),
+    (
+        "error as application/json",
+        lambda p: response(p, MISSING)["headers"].update({"Content-Type": "application/json"}),
+        MISSING,
+        "crosscheck.response-content-type",
+        "/response/headers/Content-Type",
+    ),
+    (
+        "response body missing a required field",
+        lambda p: response(p, FETCH)["body"].pop("updated_at"),
+        FETCH,
+        "crosscheck.response-body",
+        "/response/body",
+    ),
+    (
+        "V2 query string out of range",
+        lambda p: request(p, LIST).update(query="limit=0"),
+        LIST,
+        "crosscheck.query",
+        "/request/query",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("breaker", "description", "rule", "below"),
+    [case[1:] for case in V3_BROKEN],
+    ids=[case[0] for case in V3_BROKEN],
+)
+def test_each_broken_v3_interaction_is_found(
+    tmp_path: Path, spec: Spec, breaker: Breaker, description: str, rule: str, below: str
+) -> None:
+    pact = read(V3)
+    breaker(pact)
+    found = mismatches(spec, write(tmp_path, pact))
+    pointer = f"/interactions/{index_of(pact, description)}{below}"
+    assert (description, rule, pointer) in found, sorted(found)
+
+
+def test_a_negative_test_may_send_a_broken_request(spec: Spec, tmp_path: Path) -> None:
+    # The committed pact already expects 422 for a client-sent id; the same request
+    # expecting 201 is a finding.
+    pact = read(V4)
+    negative = interaction(pact, "a request to create a thread that carries its own id")
+    assert "id" in negative["request"]["body"]["content"]
+    negative["response"] = copy.deepcopy(response(pact, CREATE))
+    found = mismatches(spec, write(tmp_path, pact))
+    assert {rule for _d, rule, _p in found} == {"crosscheck.request-body"}
+
+
+def test_a_provider_state_expression_in_the_path_is_accepted(spec: Spec, tmp_path: Path) -> None:
+    pact = read(V3)
+    request(pact, FETCH)["path"] = "/threads/${thread_id}"
+    assert mismatches(spec, write(tmp_path, pact)) == set()
+
+
+def test_inline_schemas_under_templated_paths_resolve_their_refs(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    inline = copy.deepcopy(document["components"]["schemas"]["ServerThread"])
+    ok = document["paths"]["/threads/{thread_id}"]["get"]["responses"]["200"]
+    ok["content"]["application/json"]["schema"] = inline
+    spec_path = tmp_path / "openapi.yaml"
+    spec_path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    pact = read(V4)
+    response(pact, FETCH)["body"]["content"].update(id="thread-1", title="x" * 201)
+    found = {
+        m.pointer: m.message for _d, m in check_pact(load(spec_path), write(tmp_path, pact))[1]
+    }
+    body = f"/interactions/{index_of(pact, FETCH)}/response/body/content"
+    inline_at = "/paths/~1threads~1{thread_id}/get/responses/200/content/application~1json/schema"
+    assert found[f"{body}/id"].endswith(f"(spec: {inline_at}/properties/id/format)")
+    assert found[f"{body}/title"].endswith("(spec: /components/schemas/Title/maxLength)")
+
+
+def test_findings_name_the_file_the_interaction_and_the_pointer(tmp_path: Path) -> None:
+    pact = read(V4)
+    create_with_id(pact)
+    path = write(tmp_path, pact)
+    result = run_crosscheck(tmp_path, SPEC)
+    assert result.status == "failed"
+    [finding] = result.findings
+    assert finding.where == f"{path}#/interactions/{index_of(pact, CREATE)}/request/body/content/id"
+    assert finding.message.startswith(f'"{CREATE}": ')
+    assert "/components/schemas/ThreadCreate/additionalProperties" in finding.message
+
+
+def test_an_invalid_json_pact_is_a_finding_and_the_others_are_still_checked(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"interactions": [', encoding="utf-8")
+    write(tmp_path, read(V4), "good.json")
+    result = run_crosscheck(tmp_path, SPEC)
+    assert [(f.rule, f.where) for f in result.findings] == [("crosscheck.pact-file", str(broken))]
+    assert "11 interaction(s) in 2 pact file(s)" in result.summary
+
+
+def test_a_json_file_that_is_not_a_pact_is_a_finding(tmp_path: Path) -> None:
+    write(tmp_path, {"hello": "world"})
+    result = run_crosscheck(tmp_path, SPEC)
+    assert [f.rule for f in result.findings] == ["crosscheck.pact-file"]
+    assert "not a pact" in result.findings[0].message
+
+
+def test_no_pact_files_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no pact files"):
+        run_crosscheck(tmp_path, SPEC)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "threadpact", "crosscheck", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_legal_pacts_exit_0() -> None:
+    done = run("--pacts", str(DATA), "--spec", str(SPEC))
+    assert (done.returncode, done.stdout) == (0, "")
+    assert "all legal" in done.stderr
+
+
+def test_cli_prints_one_line_per_finding_and_exits_1(tmp_path: Path) -> None:
+    pact = read(V4)
+    create_with_id(pact)
+    request(pact, CREATE)["headers"].pop("Idempotency-Key")
+    path = write(tmp_path, pact)
+    done = run("--pacts", str(tmp_path), "--spec", str(SPEC))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    pattern = re.compile(rf"^{re.escape(str(path))}#/interactions/\d+/\S+: crosscheck\.[a-z-]+: ")
+    assert all(pattern.match(line) for line in lines), lines
+    assert all(f'"{CREATE}"' in line for line in lines)
+
+
+def test_cli_no_pacts_exits_2_with_one_line(tmp_path: Path) -> None:
+    done = run("--pacts", str(tmp_path), "--spec", str(SPEC))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert "no pact files" in done.stderr
+    assert "Traceback" not in done.stderr
