@@ -89,7 +89,9 @@ def test_bad_paths_and_queries(client: httpx.Client, method: str, path: str, sta
 
 
 def test_longest_valid_message_fits(client: httpx.Client) -> None:
-    thread = client.post("/threads", content=GOOD, headers={"Content-Type": JSON, "Idempotency-Key": "t"})
+    thread = client.post(
+        "/threads", content=GOOD, headers={"Content-Type": JSON, "Idempotency-Key": "t"}
+    )
     content = "\N{GRINNING FACE}" * 32000
     body = json.dumps({"role": "user", "content": content}).encode()  # ASCII-escaped: 384 kB
     response = client.post(
