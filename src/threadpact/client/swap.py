@@ -1,0 +1,130 @@
+"""What a send's outcome changes in the store: the ID swap and the failure marks.
+
+Pure functions over a :class:`StoreState` inside a transaction, so each outcome is
+one atomic write: the thread's ID, the current-thread pointer, the aliases and
+every queued entry that names the temporary ID move together.
+"""
+
+from threadpact.client import mapping
+from threadpact.client.outbox import THREAD_LEVEL, OutboxEntry
+from threadpact.client.store import StoreState
+from threadpact.models import LocalThread, Message, ServerThread
+
+
+def remove_entry(state: StoreState, entry_id: str) -> None:
+    """Drop a finished entry from the outbox."""
+    state.outbox = [e for e in state.outbox if e.id != entry_id]
+
+
+def refresh_status(state: StoreState, thread: LocalThread) -> None:
+    """Derive a thread's sync status from its thread-level outbox entries."""
+    mine = [e for e in state.outbox if e.threadId == thread.id and e.kind in THREAD_LEVEL]
+    failed = [e for e in mine if e.state == "failed"]
+    if failed:
+        thread.syncStatus = "failed"
+        thread.syncError = failed[0].lastError
+    elif mine:
+        thread.syncStatus = "pending"
+        thread.syncError = None
+    else:
+        thread.syncStatus = "synced"
+        thread.syncError = None
+
+
+def _merge_into(existing: LocalThread, duplicate: LocalThread) -> None:
+    """Fold a second local copy of one server thread into the first (never show it twice)."""
+    known = {m.id for m in existing.messages} | {m.clientId for m in existing.messages}
+    existing.messages.extend(m for m in duplicate.messages if m.id not in known)
+    for alias in [*duplicate.aliases, duplicate.id]:
+        if alias != existing.id and alias not in existing.aliases:
+            existing.aliases.append(alias)
+
+
+def move_thread_id(state: StoreState, old: str, new: str) -> None:
+    """Point everything that names ``old`` at ``new``; ``old`` lives on as an alias."""
+    if old == new:
+        return
+    for entry in state.outbox:
+        if entry.threadId == old:
+            entry.threadId = new
+    if state.currentThreadId == old:
+        state.currentThreadId = new
+    for former, current in list(state.aliases.items()):
+        if current == old:
+            state.aliases[former] = new
+    state.aliases[old] = new
+    state.aliases.pop(new, None)
+
+
+def apply_thread_created(state: StoreState, entry: OutboxEntry, server: ServerThread) -> None:
+    """The swap: the thread created by ``entry`` takes the server's ID everywhere."""
+    old, new = entry.threadId, str(server.id)
+    remove_entry(state, entry.id)
+    local = next((t for t in state.threads if t.id == old), None)
+    if local is not None:
+        adopted = mapping.adopt_server_thread(local, server)
+        index = state.threads.index(local)
+        existing = next((t for t in state.threads if t.id == new and t is not local), None)
+        if existing is not None:
+            _merge_into(existing, adopted)
+            del state.threads[index]
+        else:
+            state.threads[index] = adopted
+    move_thread_id(state, old, new)
+    thread = state.thread(new)
+    if thread is not None:
+        refresh_status(state, thread)
+
+
+def apply_thread_updated(state: StoreState, entry: OutboxEntry) -> None:
+    """A rename reached the server."""
+    remove_entry(state, entry.id)
+    thread = state.thread(entry.threadId)
+    if thread is not None:
+        refresh_status(state, thread)
+
+
+def apply_message_created(state: StoreState, entry: OutboxEntry, server: Message) -> None:
+    """A message reached the server: it takes the server's ID, its own kept as clientId."""
+    remove_entry(state, entry.id)
+    thread = state.thread(entry.threadId)
+    if thread is None:
+        return
+    for index, message in enumerate(thread.messages):
+        if message.id == entry.messageId:
+            thread.messages[index] = mapping.adopt_server_message(message, server)
+            return
+
+
+def mark_failed(state: StoreState, entry: OutboxEntry, reason: str) -> None:
+    """Stop retrying ``entry``: it waits, with its reason, for a manual retry."""
+    entry.state = "failed"
+    entry.lastError = reason
+    thread = state.thread(entry.threadId)
+    if thread is None:
+        return
+    if entry.kind == "createMessage":
+        for message in thread.messages:
+            if message.id == entry.messageId:
+                message.syncStatus = "failed"
+    else:
+        refresh_status(state, thread)
+
+
+def reset_failed(state: StoreState, thread_id: str) -> int:
+    """Re-queue every failed entry of a thread (keys unchanged); returns how many."""
+    count = 0
+    for entry in state.outbox:
+        if entry.threadId == thread_id and entry.state == "failed":
+            entry.state = "queued"
+            entry.attempts = 0
+            entry.notBefore = 0.0
+            entry.lastError = None
+            count += 1
+    thread = state.thread(thread_id)
+    if thread is not None:
+        for message in thread.messages:
+            if message.syncStatus == "failed":
+                message.syncStatus = "pending"
+        refresh_status(state, thread)
+    return count

@@ -1,0 +1,83 @@
+"""The bench a conformance test works on, and ``expect``, which names the broken rule."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from tests.client.transports import LabTransport
+from threadpact.client.adapter import ClientFactory, ClientUnderTest
+from threadpact.client.api import ThreadsApi
+from threadpact.client.invariants import RULES, ServerView, check_synced, server_view
+from threadpact.models import LocalThread
+
+
+def broken(rule: str, message: str) -> NoReturn:
+    """Fail the test, saying which contract rule broke."""
+    assert rule in RULES, f"unknown rule {rule!r}"
+    pytest.fail(f"rule {rule}: {message}", pytrace=False)
+
+
+def expect(condition: bool, rule: str, message: str) -> None:
+    """Fail with ``rule <rule>: <message>`` unless ``condition`` holds."""
+    if not condition:
+        broken(rule, message)
+
+
+@dataclass
+class Lab:
+    """A client under test, the transport it talks through, and a view of the server."""
+
+    base_url: str
+    token: str
+    store_path: Path
+    transport: LabTransport
+    factory: ClientFactory
+    observer: ThreadsApi
+    opened: list[ClientUnderTest] = field(default_factory=list)
+
+    def open(self, token: str | None = None) -> ClientUnderTest:
+        """A new client on the store (closing the previous one: a page reload)."""
+        self.close()
+        client = self.factory(
+            base_url=self.base_url,
+            token=token or self.token,
+            store_path=self.store_path,
+            transport=self.transport,
+        )
+        self.opened.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client this lab opened."""
+        while self.opened:
+            self.opened.pop().close()
+
+    def server(self) -> ServerView:
+        """What the server holds for this user now."""
+        return server_view(self.observer)
+
+    def check_synced(
+        self, client: ClientUnderTest, *, temporary_ids: set[str], creations: int | None
+    ) -> list[LocalThread]:
+        """Assert the contract's invariants after the outbox drained; return the threads."""
+        threads = client.threads()
+        violations = check_synced(
+            threads, self.server(), temporary_ids=temporary_ids, creations=creations
+        )
+        if violations:
+            pytest.fail("\n".join(str(v) for v in violations), pytrace=False)
+        return threads
+
+
+def only_thread(client: ClientUnderTest) -> LocalThread:
+    """The client's one thread (fails naming the rule if it shows none or several)."""
+    threads = client.threads()
+    expect(len(threads) != 0, "nothing-deleted", "the client shows no thread at all")
+    expect(
+        len(threads) == 1,
+        "no-duplicates",
+        f"the client shows {len(threads)} threads for one creation: {[t.id for t in threads]}",
+    )
+    return threads[0]

@@ -1,0 +1,35 @@
+"""`threadpact check-client` maps the suite's outcome to the harness's exit codes."""
+
+import subprocess
+import sys
+
+from tests.fixtures.processes import ROOT
+
+
+def check_client(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "threadpact", "check-client", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_an_unloadable_client_exits_2() -> None:
+    done = check_client("tests.client.broken_clients:no_such_factory", "--sqlite-only")
+    assert done.returncode == 2
+    assert "no attribute 'no_such_factory'" in done.stdout + done.stderr
+
+
+def test_a_broken_client_exits_1_naming_the_rule() -> None:
+    done = check_client(
+        "tests.client.broken_clients:ignores_response",
+        "--sqlite-only",
+        "--",
+        "-k",
+        "test_create_takes_the_server_id",
+    )
+    assert done.returncode == 1
+    assert "rule swap: local id" in done.stdout
