@@ -27,9 +27,8 @@ def test_a_broken_client_exits_1_naming_the_rule() -> None:
     done = check_client(
         "tests.client.broken_clients:ignores_response",
         "--sqlite-only",
-        "--",
-        "-k",
-        "test_create_takes_the_server_id",
+        "--pytest-args",
+        "-k test_create_takes_the_server_id",
     )
     assert done.returncode == 1
     assert "rule swap: local id" in done.stdout

@@ -1,6 +1,7 @@
 """``threadpact check-client module:factory``: the client conformance suite against any client."""
 
 import argparse
+import shlex
 from typing import Any
 
 
@@ -29,6 +30,9 @@ def register(commands: Any) -> None:
         "--sqlite-only", action="store_true", help="skip the PostgreSQL-backed provider"
     )
     parser.add_argument(
-        "pytest_args", nargs="*", help="extra pytest arguments, after --"
+        "--pytest-args",
+        type=shlex.split,
+        default=[],
+        help='extra pytest arguments in one string, e.g. "-k lost_response -x"',
     )
     parser.set_defaults(run=run)
