@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 REPORTS ?= reports
 
-.PHONY: install gate test lint typecheck pytest bench clean
+.PHONY: install gate test lint typecheck pytest pacts bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ pytest: install
 	@url=$$(scripts/postgres.sh) || exit 1; \
 	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Rewrite contracts/ from the consumer contract tests (commit the result).
+pacts: install
+	THREADPACT_PACT_DIR=contracts $(BIN)/pytest -q tests/contract/consumer -p no:cacheprovider
 
 bench: install
 	@url=$$(scripts/postgres.sh) || exit 1; \

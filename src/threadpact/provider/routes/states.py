@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from threadpact.models import MessageCreate, ThreadCreate
@@ -49,7 +50,20 @@ def thread_body(params: dict[str, Any]) -> ThreadCreate:
 
 @router.post(STATES_PATH)
 async def change_state(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
-    """Set up (or tear down) one named provider state."""
+    """Set up (or tear down) one named provider state.
+
+    A state that cannot be set up answers 409, never 5xx: pact's verifier retries a
+    5xx state change for minutes, but reports a 4xx at once.
+    """
+    try:
+        return await _change_state(request, engine, settings)
+    except DBAPIError as exc:
+        raise ProblemError(
+            409, f"the provider state could not be set up: {exc.orig!r}"[:300], slug="state-failed"
+        ) from None
+
+
+async def _change_state(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     try:
         payload = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

@@ -1,0 +1,95 @@
+"""The committed pact: it verifies against the reference provider, and it is current."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.databases import sqlite_url
+from tests.fixtures.processes import ROOT, Server, free_port, start_process
+from threadpact.gate.pactdrift import compare, run_consumer_contracts
+from threadpact.names import CONSUMER, PROVIDER
+
+CONTRACTS = ROOT / "contracts"
+PACT = CONTRACTS / f"{CONSUMER}-{PROVIDER}.json"
+
+
+def verify(base_url: str, pacts: Path = CONTRACTS) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "threadpact",
+            "verify",
+            "--base-url",
+            base_url,
+            "--pacts",
+            str(pacts),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.contract
+def test_committed_pact_verifies_against_the_reference_provider(provider: Server) -> None:
+    interactions = len(json.loads(PACT.read_text())["interactions"])
+    done = verify(provider.base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"verify: passed: {interactions} interaction(s)" in done.stdout
+    # Verifying again (every create now a replay) still passes: the pact allows it.
+    assert verify(provider.base_url).returncode == 0
+
+
+@pytest.mark.contract
+def test_committed_pact_fails_against_a_provider_that_lies_about_ids(tmp_path: Path) -> None:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "tests.contract.broken_provider:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    env = {"THREADPACT_DATABASE_URL": sqlite_url(tmp_path / "broken.db")}
+    server = start_process(command, port, tmp_path / "broken.log", env)
+    try:
+        done = verify(server.base_url)
+    finally:
+        server.stop()
+    assert done.returncode == 1
+    assert "'a request to rename a thread'" in done.stdout
+    assert "StatusMismatch" in done.stdout
+
+
+@pytest.mark.contract
+@pytest.mark.slow
+def test_committed_pact_is_what_the_consumer_tests_write() -> None:
+    result = run_consumer_contracts(ROOT)
+    assert result.status == "passed", "\n\n".join(f.text() for f in result.findings)
+    assert "contracts/ is current" in result.summary
+
+
+def test_a_stale_committed_pact_is_caught(tmp_path: Path) -> None:
+    committed, produced = tmp_path / "committed", tmp_path / "produced"
+    shutil.copytree(CONTRACTS, committed)
+    shutil.copytree(CONTRACTS, produced)
+    assert compare(committed, produced) == []
+    document = json.loads(PACT.read_text())
+    # What legitimately varies (the pact library's version) is ignored...
+    document["metadata"]["pactRust"] = {"ffi": "9.9.9", "models": "9.9.9"}
+    (produced / PACT.name).write_text(json.dumps(document))
+    assert compare(committed, produced) == []
+    # ...but a changed interaction is not.
+    document["interactions"][0]["request"]["path"] = "/threads/changed"
+    (produced / PACT.name).write_text(json.dumps(document))
+    [finding] = compare(committed, produced)
+    assert finding.rule == "pact.drift"
+    assert '+        "path": "/threads/changed"' in finding.details
+    # A pact the tests no longer write is stale too.
+    (committed / "old-consumer-threadpact-api.json").write_text("{}")
+    assert {f.where for f in compare(committed, produced)} >= {
+        "contracts/old-consumer-threadpact-api.json"
+    }
