@@ -43,12 +43,17 @@ def validation_errors(document: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     errors: Any = OpenAPIV31SpecValidator(document).iter_errors()
     try:
+        if not isinstance(document.get("paths", {}), dict):
+            return [("/paths", "paths must be an object")]
         for error in errors:
             assert isinstance(error, OpenAPIValidationError)
             found.append((json_pointer(error.absolute_path), error.message.splitlines()[0][:300]))
     except Unresolvable as exc:
         ref = getattr(exc, "ref", None) or str(exc).splitlines()[0][:200]
         found.append(("/", f"unresolvable $ref: {ref}"))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # The validator assumes a roughly well-shaped document; say so instead of crashing.
+        found.append(("/", f"the document is not shaped like OpenAPI: {exc!r}"[:300]))
     return found
 
 

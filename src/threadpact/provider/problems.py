@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from threadpact.names import PROBLEM_JSON
 
@@ -93,6 +94,19 @@ def validation_problem(errors: Sequence[Any], *, body_prefix: bool = False) -> P
     )
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods some route serves at the request's path, for a 405's ``Allow`` (RFC 9110)."""
+
+    def serves(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(method for method in METHODS if serves(method))
+
+
 def install(app: FastAPI) -> None:
     """Make every error the app can raise a problem+json response."""
 
@@ -106,6 +120,8 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             detail = "no such resource"
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return problem_response(
             ProblemError(exc.status_code, detail, headers=headers), request.url.path
         )

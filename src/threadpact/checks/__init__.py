@@ -1,0 +1,48 @@
+"""Contract checks no stock tool has, as schemathesis checks derived from the spec.
+
+They apply to every operation that declares an ``Idempotency-Key`` header parameter and
+start from a 2xx answer to a request that carried a key this run issued. Rules (stable
+names, see :mod:`threadpact.checks.failures`):
+
+    idempotency.missing-key      no key: 400
+    idempotency.replay           same key and body: same status and body, Idempotent-Replayed: true
+    idempotency.mismatch         same key, another body: 422
+    idempotency.concurrency      a burst with one key: one resource, no 5xx
+    idempotency.principal-scope  B reusing A's key never gets A's resource
+    id-authority                 Location names the body's ID; it reads back; client IDs not taken
+    access.object-level          B gets 404 from everything linked to A's resource
+
+Importing this package registers the checks with schemathesis; :func:`keys.install`
+adds the hook that gives generated requests fresh keys. Both act only inside a run
+bound with :func:`context.bound`.
+"""
+
+# identity registers before access: it reads the resource back before B tries to change it.
+from threadpact.checks import identity  # isort: skip
+from threadpact.checks import access, idempotency, keys
+from threadpact.checks.context import Principal, RunState, bound
+from threadpact.checks.failures import RULES, ContractViolation
+
+CHECK_NAMES: tuple[str, ...] = (
+    "idempotency_missing_key",
+    "idempotency_replay",
+    "idempotency_mismatch",
+    "idempotency_concurrency",
+    "idempotency_principal_scope",
+    "id_authority",
+    "access_object_level",
+)
+"""The names schemathesis knows the checks by."""
+
+__all__ = [
+    "CHECK_NAMES",
+    "RULES",
+    "ContractViolation",
+    "Principal",
+    "RunState",
+    "access",
+    "bound",
+    "idempotency",
+    "identity",
+    "keys",
+]

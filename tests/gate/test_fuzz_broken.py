@@ -1,0 +1,86 @@
+"""The fuzz step bites: each deliberately broken provider fails, naming the rule it broke."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.gate.fuzzing import BOUNDARIES, QUICK, fuzz, start_broken
+from threadpact.checks import RULES
+
+pytestmark = pytest.mark.fuzz
+
+KEY_IGNORED = {
+    "idempotency.missing-key",
+    "idempotency.replay",
+    "idempotency.mismatch",
+    "idempotency.concurrency",
+}
+BROKEN = [
+    pytest.param("ignore-key", KEY_IGNORED, QUICK, id="create-ignores-the-key"),
+    pytest.param("wrong-id", {"id-authority"}, QUICK, id="answers-another-id-than-it-stores"),
+    pytest.param("replay-other-body", {"idempotency.mismatch"}, QUICK, id="replays-another-body"),
+    pytest.param(
+        "global-keys", {"idempotency.principal-scope"}, QUICK, id="keys-not-per-principal"
+    ),
+    pytest.param("shared-threads", {"access.object-level"}, QUICK, id="threads-readable-by-anyone"),
+    pytest.param("racy-keys", {"idempotency.concurrency"}, QUICK, id="check-then-insert-race"),
+    pytest.param("long-title-500", set(), BOUNDARIES, id="5xx-on-a-long-title"),
+]
+
+
+@pytest.mark.parametrize(("bug", "broken", "budget"), BROKEN)
+def test_a_broken_provider_fails_naming_the_rule(
+    bug: str, broken: set[str], budget: tuple[str, ...], tmp_path: Path
+) -> None:
+    server = start_broken(bug, tmp_path)
+    try:
+        run = fuzz(server, tmp_path, *budget)
+    finally:
+        server.stop()
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.rules & set(RULES) == broken, run.stdout
+    expected = broken or {"not_a_server_error"}
+    assert expected <= run.rules
+    assert expected <= run.junit_failures()
+    assert "Reproduce with:" in run.stdout
+    assert "curl -X POST" in run.stdout
+    assert "$TOKEN_A" in run.stdout
+    assert "token-alice" not in run.everything()
+    assert "token-bob" not in run.everything()
+
+
+def test_the_unbroken_provider_passes_every_rule(tmp_path: Path) -> None:
+    server = start_broken("", tmp_path)
+    try:
+        run = fuzz(server, tmp_path, *BOUNDARIES)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rules == set()
+    for rule in RULES:
+        assert f"{rule} x0" not in run.stdout, f"{rule} never ran"
+    assert (run.report / "fuzz.md").read_text().startswith("## fuzz: ✅ passed")
+
+
+def test_with_one_token_the_cross_principal_rules_skip_with_a_note(tmp_path: Path) -> None:
+    server = start_broken("", tmp_path)
+    try:
+        run = fuzz(server, tmp_path, *QUICK, principals=1)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "idempotency.principal-scope needs a second --token" in run.stdout
+    assert "access.object-level needs a second --token" in run.stdout
+
+
+def test_a_token_the_provider_rejects_is_a_usage_error(tmp_path: Path) -> None:
+    server = start_broken("", tmp_path)
+    try:
+        run = fuzz(server, tmp_path, "--token", "not-a-token", *QUICK, principals=1)
+    finally:
+        server.stop()
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "threadpact: the provider rejects --token #2 (GET /threads answered 401)"
+    )
+    assert run.stdout == ""
