@@ -52,6 +52,8 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--token",
-        help="bearer token to send instead of the pact's (env THREADPACT_VERIFY_TOKEN)",
+        help="bearer token to send instead of the pact's on EVERY request, the rejected-token "
+        "interaction included; prefer the provider state that grants the pact's token "
+        "(env THREADPACT_VERIFY_TOKEN)",
     )
     parser.set_defaults(run=run)

@@ -116,7 +116,8 @@ def run_gate(options: GateOptions) -> int:
             online: list[tuple[str, Step]] = [
                 (
                     "verify",
-                    lambda: run_verify(base_url, contracts, states_url=states_url, token=tokens[0]),
+                    # No token: each pact asks for its own through a provider state.
+                    lambda: run_verify(base_url, contracts, states_url=states_url),
                 ),
                 (
                     "fuzz",
