@@ -49,7 +49,7 @@ def test_an_unreachable_provider_is_a_usage_error(capsys: pytest.CaptureFixture[
     ("text", "complaint"),
     [
         ("openapi: 3.1.0\npaths: {}\n", "invalid OpenAPI at"),
-        ("openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: 7\n", "not a valid OpenAPI"),
+        ("openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: 7\n", "invalid OpenAPI at /paths"),
         ("openapi: 3.1.0\npaths: [\n", "not valid YAML"),
     ],
 )

@@ -347,19 +347,10 @@ def summary(options: FuzzOptions, collector: Collector, state: RunState, seconds
     return text
 
 
-def read_spec(source: Path) -> dict[str, Any]:
-    """The validated spec; a spec the validator itself trips over is a usage error too."""
-    try:
-        return load_spec(source)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        # openapi-spec-validator raises e.g. KeyError('paths') for `paths: 7`.
-        raise UsageError(f"{source}: not a valid OpenAPI document ({exc!r})") from None
-
-
 def load_schema(options: FuzzOptions) -> tuple[dict[str, Any], BaseSchema]:
     """The parsed spec and the schemathesis schema configured for this run."""
     source = options.spec or default_spec()
-    document = read_spec(source)
+    document = load_spec(source)
     check_links(document, source)
     try:
         config = schemathesis.Config.from_dict(schemathesis_config(options, document))
