@@ -16,6 +16,20 @@ def json_pointer(parts: Any) -> str:
     return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
+def value_at(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (RFC 6901) in ``document``, or None if there is none."""
+    node = document
+    for raw in pointer.split("/")[1:] if pointer else []:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def read_spec(path: Path) -> dict[str, Any]:
     """Parse a YAML or JSON spec file; a usage error names what is wrong."""
     try:

@@ -7,12 +7,16 @@ THREADPACT_TOKENS as for ``threadpact serve``.
 
 import json
 import os
+import sys
 import uuid
+from pathlib import Path
 
 from fastapi import FastAPI
 
 import threadpact.provider.routes.states as state_routes
 import threadpact.provider.routes.threads as thread_routes
+from tests.fixtures.databases import sqlite_url
+from tests.fixtures.processes import Server, free_port, start_process
 from threadpact.models import ThreadCreate
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings, tokens_from_env
@@ -42,3 +46,14 @@ def app() -> FastAPI:
         test_states=True,
     )
     return create_app(settings)
+
+
+def start(folder: Path) -> Server:
+    """This provider as a real process on a free port, with a fresh SQLite file."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "tests.contract.broken_provider:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    env = {"THREADPACT_DATABASE_URL": sqlite_url(folder / "broken.db")}
+    return start_process(command, port, folder / "broken.log", env)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.processes import ROOT, Server, free_port, start_process
+from tests.contract import broken_provider
+from tests.fixtures.processes import ROOT, Server
 from threadpact.gate.pactdrift import compare, run_consumer_contracts
 from threadpact.names import CONSUMER, PROVIDER
 
@@ -48,13 +48,7 @@ def test_committed_pact_verifies_against_the_reference_provider(provider: Server
 
 @pytest.mark.contract
 def test_committed_pact_fails_against_a_provider_that_lies_about_ids(tmp_path: Path) -> None:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "tests.contract.broken_provider:app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    env = {"THREADPACT_DATABASE_URL": sqlite_url(tmp_path / "broken.db")}
-    server = start_process(command, port, tmp_path / "broken.log", env)
+    server = broken_provider.start(tmp_path)
     try:
         done = verify(server.base_url)
     finally:

@@ -9,8 +9,8 @@ import pytest
 from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.processes import TOKENS, Server, free_port, start_process
+from tests.contract import broken_provider
+from tests.fixtures.processes import TOKENS, Server, free_port
 from threadpact.names import CONSUMER, PROVIDER, STATE_THREAD_EXISTS
 
 EXAMPLE_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -131,13 +131,7 @@ def test_without_the_right_token_every_interaction_fails(
 
 @pytest.mark.contract
 def test_a_provider_whose_create_lies_about_the_id_fails(tmp_path: Path, pacts: Path) -> None:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "tests.contract.broken_provider:app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    env = {"THREADPACT_DATABASE_URL": sqlite_url(tmp_path / "broken.db")}
-    server = start_process(command, port, tmp_path / "broken.log", env)
+    server = broken_provider.start(tmp_path)
     try:
         done = verify(server.base_url, pacts, "--token", TOKENS["alice"])
     finally:

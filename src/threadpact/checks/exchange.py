@@ -11,9 +11,10 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis.core import NOT_SET
 
 from threadpact.checks.context import Principal
-from threadpact.checks.spec import header, json_body, resolve_pointer
+from threadpact.checks.spec import header, json_body
 from threadpact.checks.types import AnyCase, Operation, Response
 from threadpact.names import AUTHORIZATION
+from threadpact.spec import value_at
 
 KEEP: Any = object()
 """Marks an argument of :func:`build` that keeps the case's own value."""
@@ -55,7 +56,7 @@ class Exchange:
 
     def value(self, pointer: str) -> Any:
         """A value in the answer's JSON body, or None."""
-        return resolve_pointer(self.json(), pointer)
+        return value_at(self.json(), pointer)
 
     def header(self, name: str) -> str | None:
         """An answer header."""

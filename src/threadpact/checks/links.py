@@ -7,8 +7,9 @@ from typing import Any
 
 from schemathesis.core import NotSet
 
-from threadpact.checks.spec import header, json_body, resolve_pointer
+from threadpact.checks.spec import header, json_body
 from threadpact.checks.types import AnyCase, Operation, Response
+from threadpact.spec import value_at
 
 DEFAULT_ID_POINTER = "/id"
 
@@ -37,14 +38,14 @@ def evaluate(expression: Any, case: AnyCase, response: Response) -> Any:
         return expression
     source, _, rest = expression.partition(".")
     if source == "$response" and rest.startswith("body"):
-        return resolve_pointer(json_body(response), rest.removeprefix("body").removeprefix("#"))
+        return value_at(json_body(response), rest.removeprefix("body").removeprefix("#"))
     if source == "$response" and rest.startswith("header."):
         return header(response, rest.removeprefix("header."))
     if source == "$request":
         location, _, name = rest.partition(".")
         if location == "body" or rest.startswith("body#"):
             body = None if isinstance(case.body, NotSet) else case.body
-            return resolve_pointer(body, rest.removeprefix("body").removeprefix("#"))
+            return value_at(body, rest.removeprefix("body").removeprefix("#"))
         containers = {
             "path": case.path_parameters,
             "query": case.query,

@@ -75,22 +75,6 @@ def example_body(operation: Operation) -> tuple[Any, str] | None:
     return None
 
 
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """The value at a JSON pointer (RFC 6901), or None."""
-    if pointer in ("", "/"):
-        return document
-    current = document
-    for raw in pointer.lstrip("/").split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return None
-    return current
-
-
 def json_body(response: Response) -> Any:
     """The response body as JSON, or None."""
     try:

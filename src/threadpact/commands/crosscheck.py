@@ -1,10 +1,10 @@
 """``threadpact crosscheck [--pacts DIR] [--spec FILE]``: pacts against the spec, offline."""
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from threadpact.commands.output import print_findings
 from threadpact.project import default_spec, require_root
 
 
@@ -14,10 +14,7 @@ def run(args: argparse.Namespace) -> int:
 
     pacts = args.pacts or require_root() / "contracts"
     result = run_crosscheck(pacts, args.spec or default_spec())
-    for finding in result.findings:
-        print(f"{finding.where}: {finding.rule}: {finding.message}")
-    print(result.summary, file=sys.stderr)
-    return 0 if result.ok else 1
+    return print_findings(result)
 
 
 def register(commands: Any) -> None:

@@ -1,10 +1,10 @@
 """``threadpact lint [SPEC]``: the spec is valid OpenAPI 3.1 and obeys the contract."""
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from threadpact.commands.output import print_findings
 from threadpact.project import default_spec
 
 
@@ -13,10 +13,7 @@ def run(args: argparse.Namespace) -> int:
     from threadpact.gate.lint import run_lint  # here, so other subcommands start fast
 
     result = run_lint(args.spec or default_spec())
-    for finding in result.findings:
-        print(f"{finding.where}: {finding.rule}: {finding.message}")
-    print(result.summary, file=sys.stderr)
-    return 0 if result.ok else 1
+    return print_findings(result)
 
 
 def register(commands: Any) -> None:

@@ -21,7 +21,7 @@ from referencing.exceptions import Unresolvable
 from threadpact.gate.report import Finding, StepResult
 from threadpact.names import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, LOCATION, PROBLEM_JSON
 from threadpact.names import WWW_AUTHENTICATE as WWW_AUTH
-from threadpact.spec import json_pointer, read_spec, validation_errors
+from threadpact.spec import json_pointer, read_spec, validation_errors, value_at
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBLEM_FIELDS = ("type", "title", "status", "detail")
@@ -56,20 +56,6 @@ def child(pointer: str, *parts: Any) -> str:
     return pointer + json_pointer(parts) if parts else pointer
 
 
-def lookup(document: Any, pointer: str) -> Any:
-    """The value at a JSON pointer, or None if there is none."""
-    node = document
-    for raw in pointer.split("/")[1:] if pointer else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
 def resolve(document: dict[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
     """Follow local ``$ref`` chains from ``node`` (at ``pointer``) to their target.
 
@@ -82,7 +68,7 @@ def resolve(document: dict[str, Any], node: Any, pointer: str) -> tuple[Any, str
             return None, pointer
         seen.add(ref)
         pointer = unquote(ref[1:])
-        node = lookup(document, pointer)
+        node = value_at(document, pointer)
     return node, pointer
 
 
