@@ -8,7 +8,7 @@ from threadpact.names import AUTHORIZATION, WWW_AUTHENTICATE
 from threadpact.provider.problems import ProblemError
 
 
-def principal(request: Request) -> str:
+async def principal(request: Request) -> str:
     """The principal of the request's bearer token, or a 401."""
     scheme, _, token = request.headers.get(AUTHORIZATION, "").partition(" ")
     token = token.strip()

@@ -1,4 +1,8 @@
-"""Request-scoped dependencies shared by the routers."""
+"""Request-scoped dependencies shared by the routers.
+
+All are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread,
+a thread hop per dependency per request.
+"""
 
 import uuid
 from typing import Annotated
@@ -10,13 +14,13 @@ from threadpact.provider.config import Settings
 from threadpact.provider.problems import ProblemError
 
 
-def engine(request: Request) -> AsyncEngine:
+async def engine(request: Request) -> AsyncEngine:
     """The app's database engine."""
     result: AsyncEngine = request.app.state.engine
     return result
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     """The app's settings."""
     result: Settings = request.app.state.settings
     return result

@@ -16,9 +16,10 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import Executable, and_, delete, insert, select
+from sqlalchemy import Executable, and_, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from threadpact.names import IDEMPOTENCY_KEY
 from threadpact.provider.problems import ProblemError
@@ -73,6 +74,18 @@ def _key_filter(principal: str, operation: str, key: str) -> Any:
     return and_(table.principal == principal, table.operation == operation, table.key == key)
 
 
+def _claim(dialect: str, values: dict[str, Any]) -> Executable:
+    """Insert the key row unless the key exists (then nothing happens and rowcount is 0)."""
+    if dialect == "postgresql":
+        return postgresql.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
+
+
+async def _find(connection: AsyncConnection, principal: str, operation: str, key: str) -> Any:
+    query = select(idempotency_keys).where(_key_filter(principal, operation, key))
+    return (await connection.execute(query)).first()
+
+
 async def create_once(
     engine: AsyncEngine,
     *,
@@ -84,68 +97,64 @@ async def create_once(
     retention_us: int,
     build: Callable[[], tuple[StoredResponse, Sequence[Executable]]],
 ) -> tuple[StoredResponse, bool]:
-    """Run ``build``'s inserts once per key; returns the answer and whether it is a replay."""
+    """Run ``build``'s inserts once per key; returns the answer and whether it is a replay.
+
+    One transaction: look the key up (a replay costs one read); on a miss, claim the
+    key with an insert that does nothing on conflict and, if the claim took, insert
+    the resource. A concurrent claim of the same key makes PostgreSQL wait for the
+    other transaction and SQLite wait for its writer; then the claim does nothing
+    and the other request's stored answer is read and replayed.
+    """
     for _ in range(ATTEMPTS):
-        response, statements = build()
-        created = now_us()
-        try:
-            async with engine.begin() as connection:
+        async with engine.begin() as connection:
+            now = now_us()
+            row = await _find(connection, principal, operation, key)
+            if row is not None and row.expires_us <= now:
                 await connection.execute(
-                    insert(idempotency_keys).values(
-                        principal=principal,
-                        operation=operation,
-                        key=key,
-                        fingerprint=request_fingerprint,
-                        status_code=response.status,
-                        body=response.body,
-                        location=response.location,
-                        etag=response.etag,
-                        created_us=created,
-                        expires_us=created + retention_us,
+                    delete(idempotency_keys).where(
+                        _key_filter(principal, operation, key), idempotency_keys.c.expires_us <= now
                     )
                 )
-                for statement in statements:
-                    await connection.execute(statement)
-            return response, False
-        except IntegrityError:
-            pass
-        async with engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(idempotency_keys).where(_key_filter(principal, operation, key))
+                row = None
+            if row is None:
+                response, statements = build()
+                values = {
+                    "principal": principal,
+                    "operation": operation,
+                    "key": key,
+                    "fingerprint": request_fingerprint,
+                    "status_code": response.status,
+                    "body": response.body,
+                    "location": response.location,
+                    "etag": response.etag,
+                    "created_us": now,
+                    "expires_us": now + retention_us,
+                }
+                claimed = await connection.execute(_claim(connection.dialect.name, values))
+                if claimed.rowcount == 1:
+                    try:
+                        for statement in statements:
+                            await connection.execute(statement)
+                    except IntegrityError as exc:
+                        raise KeyVanished(key) from exc
+                    return response, False
+                row = await _find(connection, principal, operation, key)
+                if row is None:
+                    continue  # the other request rolled back: claim it again
+            if row.fingerprint != request_fingerprint:
+                raise ProblemError(
+                    422,
+                    f"this {IDEMPOTENCY_KEY} was already used with a different request; "
+                    "a new request needs a new key",
+                    slug="idempotency-key-reused",
+                    title="Idempotency-Key reused with a different request",
                 )
-            ).first()
-        if row is None:
-            raise KeyVanished(key)
-        if row.expires_us <= now_us():
-            await purge_key(engine, principal=principal, operation=operation, key=key, now=now_us())
-            continue
-        if row.fingerprint != request_fingerprint:
-            raise ProblemError(
-                422,
-                f"this {IDEMPOTENCY_KEY} was already used with a different request; "
-                "a new request needs a new key",
-                slug="idempotency-key-reused",
-                title="Idempotency-Key reused with a different request",
-            )
-        return StoredResponse(row.status_code, bytes(row.body), row.location, row.etag), True
+            return StoredResponse(row.status_code, bytes(row.body), row.location, row.etag), True
     raise ProblemError(
         409,
         f"a request with this {IDEMPOTENCY_KEY} is still in flight; retry shortly",
         slug="idempotency-key-in-flight",
     )
-
-
-async def purge_key(
-    engine: AsyncEngine, *, principal: str, operation: str, key: str, now: int
-) -> None:
-    """Delete one key row if it has expired."""
-    async with engine.begin() as connection:
-        await connection.execute(
-            delete(idempotency_keys).where(
-                _key_filter(principal, operation, key), idempotency_keys.c.expires_us <= now
-            )
-        )
 
 
 async def purge_expired(engine: AsyncEngine, now: int) -> int:
