@@ -1,20 +1,12 @@
 """`threadpact check-client` maps the suite's outcome to the harness's exit codes."""
 
 import subprocess
-import sys
 
-from tests.fixtures.processes import ROOT
+from tests.fixtures.processes import run_threadpact
 
 
 def check_client(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "threadpact", "check-client", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_threadpact("check-client", *args, timeout=300)
 
 
 def test_an_unloadable_client_exits_2() -> None:

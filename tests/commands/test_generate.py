@@ -2,25 +2,17 @@
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.processes import ROOT
+from tests.fixtures.processes import ROOT, run_threadpact
 
 GENERATED = Path("generated/threadpact_models/__init__.py")
 
 
 def threadpact(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "threadpact", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_threadpact(*args, cwd=cwd, timeout=120)
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.contract import broken_provider
-from tests.fixtures.processes import ROOT, Server
+from tests.fixtures.processes import ROOT, Server, run_threadpact
 from threadpact.gate.pactdrift import compare, run_consumer_contracts
 from threadpact.names import CONSUMER, PROVIDER
 
@@ -18,22 +17,7 @@ PACT = CONTRACTS / f"{CONSUMER}-{PROVIDER}.json"
 
 
 def verify(base_url: str, pacts: Path = CONTRACTS) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "threadpact",
-            "verify",
-            "--base-url",
-            base_url,
-            "--pacts",
-            str(pacts),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_threadpact("verify", "--base-url", base_url, "--pacts", str(pacts))
 
 
 @pytest.mark.contract

@@ -10,7 +10,7 @@ from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
 from tests.contract import broken_provider
-from tests.fixtures.processes import TOKENS, Server, free_port
+from tests.fixtures.processes import TOKENS, Server, free_port, run_threadpact
 from threadpact.names import CONSUMER, PROVIDER, STATE_THREAD_EXISTS
 
 EXAMPLE_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -90,23 +90,7 @@ def pacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def verify(base_url: str, pacts: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "threadpact",
-            "verify",
-            "--base-url",
-            base_url,
-            "--pacts",
-            str(pacts),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_threadpact("verify", "--base-url", base_url, "--pacts", str(pacts), *extra)
 
 
 @pytest.mark.contract

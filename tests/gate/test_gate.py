@@ -2,13 +2,12 @@
 
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.processes import ROOT, TOKENS, Server
+from tests.fixtures.processes import ROOT, TOKENS, Server, run_threadpact
 from tests.gate.fuzzing import start_broken
 from threadpact.gate.runner import codegen_step
 
@@ -16,14 +15,7 @@ STEPS = ["generate --check", "lint", "consumer contracts", "crosscheck", "verify
 
 
 def gate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "threadpact", "gate", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    return run_threadpact("gate", *args)
 
 
 @pytest.mark.slow
