@@ -12,7 +12,6 @@ import contextlib
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from threadpact.gate.provider import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -39,13 +40,6 @@ class BenchError(Exception):
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = STOP_TIMEOUT) -> None:

@@ -9,25 +9,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing.exceptions import Unresolvable
 
 from threadpact.errors import UsageError
-
-
-def json_pointer(parts: Any) -> str:
-    """A JSON pointer (RFC 6901) for a sequence of keys and indexes."""
-    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def value_at(document: Any, pointer: str) -> Any:
-    """The value at a JSON pointer (RFC 6901) in ``document``, or None if there is none."""
-    node = document
-    for raw in pointer.split("/")[1:] if pointer else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
+from threadpact.pointers import json_pointer
 
 
 def read_spec(path: Path) -> dict[str, Any]:

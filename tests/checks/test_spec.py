@@ -7,7 +7,7 @@ from schemathesis.schemas import BaseSchema
 
 from tests.checks.fakes import BODY, create_case, operation
 from threadpact.checks import spec
-from threadpact.spec import value_at
+from threadpact.pointers import value_at
 
 
 @pytest.mark.parametrize(

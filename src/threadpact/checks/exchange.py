@@ -14,7 +14,7 @@ from threadpact.checks.context import Principal
 from threadpact.checks.spec import header, json_body
 from threadpact.checks.types import AnyCase, Operation, Response
 from threadpact.names import AUTHORIZATION
-from threadpact.spec import value_at
+from threadpact.pointers import value_at
 
 KEEP: Any = object()
 """Marks an argument of :func:`build` that keeps the case's own value."""

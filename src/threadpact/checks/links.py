@@ -9,7 +9,7 @@ from schemathesis.core import NotSet
 
 from threadpact.checks.spec import header, json_body
 from threadpact.checks.types import AnyCase, Operation, Response
-from threadpact.spec import value_at
+from threadpact.pointers import value_at
 
 DEFAULT_ID_POINTER = "/id"
 

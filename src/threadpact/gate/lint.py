@@ -21,7 +21,8 @@ from referencing.exceptions import Unresolvable
 from threadpact.gate.report import Finding, StepResult
 from threadpact.names import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, LOCATION, PROBLEM_JSON
 from threadpact.names import WWW_AUTHENTICATE as WWW_AUTH
-from threadpact.spec import json_pointer, read_spec, validation_errors, value_at
+from threadpact.pointers import json_pointer, value_at
+from threadpact.spec import read_spec, validation_errors
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PROBLEM_FIELDS = ("type", "title", "status", "detail")

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from threadpact.names import PROBLEM_JSON
+from threadpact.pointers import json_pointer
 
 log = logging.getLogger("threadpact.provider")
 
@@ -71,11 +72,6 @@ def problem_response(problem: ProblemError, instance: str | None = None) -> Resp
     )
 
 
-def pointer(loc: Sequence[int | str]) -> str:
-    """A JSON pointer for a pydantic error location."""
-    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
-
-
 def validation_problem(errors: Sequence[Any], *, body_prefix: bool = False) -> ProblemError:
     """A 422 listing each field error by JSON pointer (400 if the JSON itself is broken)."""
     items = []
@@ -87,7 +83,7 @@ def validation_problem(errors: Sequence[Any], *, body_prefix: bool = False) -> P
             return ProblemError(
                 400, "the request body is not valid UTF-8 JSON", slug="malformed-json"
             )
-        items.append({"loc": pointer(loc), "msg": str(error.get("msg", "invalid"))})
+        items.append({"loc": json_pointer(loc), "msg": str(error.get("msg", "invalid"))})
     summary = "; ".join(f"{item['loc']}: {item['msg']}" for item in items[:5])
     return ProblemError(
         422, f"the request breaks the schema: {summary}", slug="validation", errors=items
