@@ -7,14 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import TOKENS, start_provider
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings
-from threadpact.provider.db import create_engine
-from threadpact.provider.tables import idempotency_keys
+from threadpact.provider.storage.connect import open_database
 
 BODY = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai", "title": "Refund"}
 
@@ -141,12 +139,11 @@ async def _retention_with_clock(database: Path) -> None:
     # The purge on start removes keys that expired while the server was down.
     clock.now += 7200
     async with app.router.lifespan_context(app):
-        engine = create_engine(settings.database_url)
-        async with engine.connect() as connection:
-            left = (
-                await connection.execute(select(func.count()).select_from(idempotency_keys))
-            ).scalar()
-        await engine.dispose()
+        database = await open_database(settings.database_url)
+        row = await database.fetch_one("SELECT count(*) AS n FROM idempotency_keys")
+        await database.close()
+    assert row is not None
+    left = row["n"]
     assert left == 0
 
 

@@ -6,27 +6,27 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from threadpact.project import default_spec
 from threadpact.provider import problems
 from threadpact.provider.config import Settings
-from threadpact.provider.db import create_engine, migrate
 from threadpact.provider.idempotency import purge_expired
 from threadpact.provider.routes import messages, meta, states, threads
+from threadpact.provider.storage.base import Database
+from threadpact.provider.storage.connect import open_database
 from threadpact.provider.timefmt import micros
 
 PURGE_EVERY_SECONDS = 600.0
 
 
-async def purge_loop(engine: AsyncEngine, settings: Settings) -> None:
+async def purge_loop(database: Database, settings: Settings) -> None:
     """Delete expired idempotency keys now and then, for as long as the app runs."""
     interval = min(PURGE_EVERY_SECONDS, max(settings.key_retention_seconds / 4, 1.0))
     clock = micros(settings.clock)
     while True:
         await asyncio.sleep(interval)
         with contextlib.suppress(Exception):
-            await purge_expired(engine, clock())
+            await purge_expired(database, clock())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,18 +36,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        await migrate(engine)
-        await purge_expired(engine, micros(settings.clock)())
-        app.state.engine = engine
-        purger = asyncio.create_task(purge_loop(engine, settings))
+        database = await open_database(settings.database_url)
+        await purge_expired(database, micros(settings.clock)())
+        app.state.database = database
+        purger = asyncio.create_task(purge_loop(database, settings))
         try:
             yield
         finally:
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purger
-            await engine.dispose()
+            await database.close()
 
     app = FastAPI(
         title="threadpact reference provider",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from threadpact.errors import UsageError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///threadpact.db"
+DEFAULT_DATABASE_URL = "sqlite:///threadpact.db"
 DEFAULT_KEY_RETENTION_SECONDS = 24 * 60 * 60
 # Enough for the longest valid message (32000 characters, each escaped as \uXXXX\uXXXX).
 DEFAULT_MAX_BODY_BYTES = 512 * 1024

@@ -8,15 +8,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from threadpact.provider.config import Settings
 from threadpact.provider.problems import ProblemError
+from threadpact.provider.storage.base import Database
 
 
-async def engine(request: Request) -> AsyncEngine:
-    """The app's database engine."""
-    result: AsyncEngine = request.app.state.engine
+async def database(request: Request) -> Database:
+    """The app's database."""
+    result: Database = request.app.state.database
     return result
 
 
@@ -26,7 +26,7 @@ async def settings(request: Request) -> Settings:
     return result
 
 
-EngineDep = Annotated[AsyncEngine, Depends(engine)]
+DatabaseDep = Annotated[Database, Depends(database)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 
 

@@ -12,18 +12,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import Executable, and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from threadpact.names import IDEMPOTENCY_KEY
+from threadpact.provider import queries
 from threadpact.provider.problems import ProblemError
-from threadpact.provider.tables import idempotency_keys
+from threadpact.provider.storage.base import Database, IntegrityViolation, Row, Statement
 
 KEY_PATTERN = re.compile(r"[!-~]([ -~]*[!-~])?")
 MAX_KEY_LENGTH = 255
@@ -69,25 +65,21 @@ def fingerprint(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def _key_filter(principal: str, operation: str, key: str) -> Any:
-    table = idempotency_keys.c
-    return and_(table.principal == principal, table.operation == operation, table.key == key)
-
-
-def _claim(dialect: str, values: dict[str, Any]) -> Executable:
-    """Insert the key row unless the key exists (then nothing happens and rowcount is 0)."""
-    if dialect == "postgresql":
-        return postgresql.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
-    return sqlite.insert(idempotency_keys).values(**values).on_conflict_do_nothing()
-
-
-async def _find(connection: AsyncConnection, principal: str, operation: str, key: str) -> Any:
-    query = select(idempotency_keys).where(_key_filter(principal, operation, key))
-    return (await connection.execute(query)).first()
+def _replay(row: Row, request_fingerprint: str) -> StoredResponse:
+    """The stored answer of a live key, or a 422 if the key was sent with another request."""
+    if row["fingerprint"] != request_fingerprint:
+        raise ProblemError(
+            422,
+            f"this {IDEMPOTENCY_KEY} was already used with a different request; "
+            "a new request needs a new key",
+            slug="idempotency-key-reused",
+            title="Idempotency-Key reused with a different request",
+        )
+    return StoredResponse(row["status_code"], bytes(row["body"]), row["location"], row["etag"])
 
 
 async def create_once(
-    engine: AsyncEngine,
+    database: Database,
     *,
     principal: str,
     operation: str,
@@ -95,61 +87,46 @@ async def create_once(
     request_fingerprint: str,
     now_us: Callable[[], int],
     retention_us: int,
-    build: Callable[[], tuple[StoredResponse, Sequence[Executable]]],
+    build: Callable[[], tuple[StoredResponse, Sequence[Statement]]],
 ) -> tuple[StoredResponse, bool]:
     """Run ``build``'s inserts once per key; returns the answer and whether it is a replay.
 
-    One transaction: look the key up (a replay costs one read); on a miss, claim the
-    key with an insert that does nothing on conflict and, if the claim took, insert
-    the resource. A concurrent claim of the same key makes PostgreSQL wait for the
-    other transaction and SQLite wait for its writer; then the claim does nothing
-    and the other request's stored answer is read and replayed.
+    A replay costs one read of the key. Otherwise one transaction claims the key
+    (an insert that takes over an expired key and does nothing on a live one) and,
+    if the claim took, inserts the resource. A concurrent claim of the same key makes
+    PostgreSQL wait for the other transaction and SQLite wait for its writer; then the
+    claim changes nothing and the other request's stored answer is replayed.
     """
+    identity = (principal, operation, key)
+    row = await database.fetch_one(queries.FIND_KEY, *identity)
+    if row is not None and row["expires_us"] > now_us():
+        return _replay(row, request_fingerprint), True
     for _ in range(ATTEMPTS):
-        async with engine.begin() as connection:
+        async with database.transaction() as transaction:
             now = now_us()
-            row = await _find(connection, principal, operation, key)
-            if row is not None and row.expires_us <= now:
-                await connection.execute(
-                    delete(idempotency_keys).where(
-                        _key_filter(principal, operation, key), idempotency_keys.c.expires_us <= now
-                    )
-                )
-                row = None
-            if row is None:
-                response, statements = build()
-                values = {
-                    "principal": principal,
-                    "operation": operation,
-                    "key": key,
-                    "fingerprint": request_fingerprint,
-                    "status_code": response.status,
-                    "body": response.body,
-                    "location": response.location,
-                    "etag": response.etag,
-                    "created_us": now,
-                    "expires_us": now + retention_us,
-                }
-                claimed = await connection.execute(_claim(connection.dialect.name, values))
-                if claimed.rowcount == 1:
-                    try:
-                        for statement in statements:
-                            await connection.execute(statement)
-                    except IntegrityError as exc:
-                        raise KeyVanished(key) from exc
-                    return response, False
-                row = await _find(connection, principal, operation, key)
-                if row is None:
-                    continue  # the other request rolled back: claim it again
-            if row.fingerprint != request_fingerprint:
-                raise ProblemError(
-                    422,
-                    f"this {IDEMPOTENCY_KEY} was already used with a different request; "
-                    "a new request needs a new key",
-                    slug="idempotency-key-reused",
-                    title="Idempotency-Key reused with a different request",
-                )
-            return StoredResponse(row.status_code, bytes(row.body), row.location, row.etag), True
+            response, statements = build()
+            claimed = await transaction.execute(
+                queries.CLAIM_KEY,
+                *identity,
+                request_fingerprint,
+                response.status,
+                response.body,
+                response.location,
+                response.etag,
+                now,
+                now + retention_us,
+            )
+            if claimed == 1:
+                try:
+                    for statement in statements:
+                        await transaction.execute(statement.sql, *statement.args)
+                except IntegrityViolation as exc:
+                    raise KeyVanished(key) from exc
+                return response, False
+            row = await transaction.fetch_one(queries.FIND_KEY, *identity)
+        if row is not None:
+            return _replay(row, request_fingerprint), True
+        # The other request rolled back: claim the key again.
     raise ProblemError(
         409,
         f"a request with this {IDEMPOTENCY_KEY} is still in flight; retry shortly",
@@ -157,10 +134,6 @@ async def create_once(
     )
 
 
-async def purge_expired(engine: AsyncEngine, now: int) -> int:
+async def purge_expired(database: Database, now: int) -> int:
     """Delete every expired key row; returns how many went."""
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            delete(idempotency_keys).where(idempotency_keys.c.expires_us <= now)
-        )
-    return int(result.rowcount)
+    return await database.execute(queries.PURGE_KEYS, now)

@@ -2,10 +2,8 @@
 
 import os
 import sys
-from pathlib import Path
 
 import uvicorn
-from sqlalchemy.engine import make_url
 
 from threadpact.errors import UsageError
 from threadpact.provider.app import create_app
@@ -17,19 +15,8 @@ from threadpact.provider.config import (
     dev_tokens,
     tokens_from_env,
 )
-from threadpact.provider.db import normalise_url
 from threadpact.provider.protocol import ProblemHttpProtocol
-
-
-def check_database(url: str) -> str:
-    """Fail early, with one line, on a database URL that cannot work."""
-    url = normalise_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        folder = Path(parsed.database).resolve().parent
-        if not folder.is_dir():
-            raise UsageError(f"database folder {folder} does not exist")
-    return url
+from threadpact.provider.storage.urls import parse_url
 
 
 def build_settings(
@@ -61,7 +48,7 @@ def build_settings(
     url = database_url or os.environ.get("THREADPACT_DATABASE_URL") or DEFAULT_DATABASE_URL
     test_states = test_states or os.environ.get("THREADPACT_TEST_STATES", "") in ("1", "true")
     settings = Settings(
-        database_url=check_database(url),
+        database_url=parse_url(url).url,
         tokens=tokens,
         key_retention_seconds=retention,
         test_states=test_states,

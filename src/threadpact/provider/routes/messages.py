@@ -5,13 +5,13 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Executable, insert, select
 from starlette.responses import Response
 
 from threadpact.models import Message, MessageCreate, MessagePage
+from threadpact.provider import queries
 from threadpact.provider.auth import Principal
 from threadpact.provider.bodies import read_body
-from threadpact.provider.deps import EngineDep, SettingsDep, parse_id
+from threadpact.provider.deps import DatabaseDep, SettingsDep, parse_id
 from threadpact.provider.idempotency import (
     KeyVanished,
     StoredResponse,
@@ -27,7 +27,7 @@ from threadpact.provider.routes.threads import (
     owned_thread,
     stored_response,
 )
-from threadpact.provider.tables import messages, threads
+from threadpact.provider.storage.base import Statement
 from threadpact.provider.timefmt import micros, to_datetime
 
 router = APIRouter(tags=["messages"])
@@ -48,7 +48,7 @@ def server_message(row: Mapping[Any, Any]) -> Message:
 
 def message_insert(
     thread_id: str, body: MessageCreate, now: int
-) -> tuple[StoredResponse, list[Executable]]:
+) -> tuple[StoredResponse, list[Statement]]:
     """The row and the 201 answer for a new message."""
     values = {
         "id": str(uuid.uuid4()),
@@ -59,29 +59,31 @@ def message_insert(
     }
     wire = server_message(values).model_dump_json().encode()
     location = f"/threads/{thread_id}/messages/{values['id']}"
-    return StoredResponse(201, wire, location), [insert(messages).values(**values)]
+    return StoredResponse(201, wire, location), [
+        Statement(queries.INSERT_MESSAGE, tuple(values.values()))
+    ]
 
 
 @router.post("/threads/{thread_id}/messages", operation_id="createMessage", status_code=201)
 async def create_message(
-    thread_id: str, request: Request, who: Principal, engine: EngineDep, settings: SettingsDep
+    thread_id: str, request: Request, who: Principal, database: DatabaseDep, settings: SettingsDep
 ) -> Response:
     """Add a message once per Idempotency-Key."""
-    thread = await owned_thread(engine, who, thread_id)
+    thread = await owned_thread(database, who, thread_id)
     key = require_key(request)
     body = await read_body(request, MessageCreate)
     now_us = micros(settings.clock)
 
     try:
         stored, replayed = await create_once(
-            engine,
+            database,
             principal=who,
             operation=CREATE_OPERATION,
             key=key,
-            request_fingerprint=fingerprint("POST", f"/threads/{thread.id}/messages", body),
+            request_fingerprint=fingerprint("POST", f"/threads/{thread['id']}/messages", body),
             now_us=now_us,
             retention_us=int(settings.key_retention_seconds * 1_000_000),
-            build=lambda: message_insert(thread.id, body, now_us()),
+            build=lambda: message_insert(thread["id"], body, now_us()),
         )
     except KeyVanished:
         # The thread was deleted between the ownership check and the insert.
@@ -93,42 +95,34 @@ async def create_message(
 async def list_messages(
     thread_id: str,
     who: Principal,
-    engine: EngineDep,
+    database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     """A thread's messages, oldest first."""
-    thread = await owned_thread(engine, who, thread_id)
+    thread = await owned_thread(database, who, thread_id)
     after = decode_cursor("m", cursor)
-    query = select(messages).where(messages.c.thread_id == thread.id)
-    if after is not None:
-        query = query.where(messages.c.seq > after)
-    query = query.order_by(messages.c.seq).limit(limit + 1)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(query)).all()
+    if after is None:
+        rows = await database.fetch_all(queries.LIST_MESSAGES, thread["id"], limit + 1)
+    else:
+        rows = await database.fetch_all(queries.LIST_MESSAGES_AFTER, thread["id"], after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     page = MessagePage(
-        items=[server_message(row._mapping) for row in rows],
-        next_cursor=encode_cursor("m", rows[-1].seq) if more else None,
+        items=[server_message(row) for row in rows],
+        next_cursor=encode_cursor("m", rows[-1]["seq"]) if more else None,
     )
     return json_response(page.model_dump_json().encode())
 
 
 @router.get("/threads/{thread_id}/messages/{message_id}", operation_id="getMessage")
 async def get_message(
-    thread_id: str, message_id: str, who: Principal, engine: EngineDep
+    thread_id: str, message_id: str, who: Principal, database: DatabaseDep
 ) -> Response:
     """One message of one of the caller's threads."""
-    thread_id = parse_id(thread_id, "thread")
-    message_id = parse_id(message_id, "message")
-    query = (
-        select(messages)
-        .join(threads, threads.c.id == messages.c.thread_id)
-        .where(messages.c.id == message_id, threads.c.id == thread_id, threads.c.owner == who)
+    row = await database.fetch_one(
+        queries.GET_MESSAGE, parse_id(message_id, "message"), parse_id(thread_id, "thread"), who
     )
-    async with engine.connect() as connection:
-        row = (await connection.execute(query)).first()
     if row is None:
         raise ProblemError(404, "no such message", slug="not-found")
-    return json_response(server_message(row._mapping).model_dump_json().encode())
+    return json_response(server_message(row).model_dump_json().encode())

@@ -11,8 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import delete
-from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from threadpact.models import MessageCreate, ThreadCreate
@@ -24,12 +22,13 @@ from threadpact.names import (
     STATE_THREAD_WITH_MESSAGES,
     STATES_PATH,
 )
-from threadpact.provider.deps import EngineDep, SettingsDep
+from threadpact.provider import queries
+from threadpact.provider.deps import DatabaseDep, SettingsDep
 from threadpact.provider.idempotency import create_once, fingerprint
 from threadpact.provider.problems import ProblemError, validation_problem
 from threadpact.provider.routes.messages import message_insert
 from threadpact.provider.routes.threads import CREATE_OPERATION, json_response, thread_insert
-from threadpact.provider.tables import idempotency_keys, threads
+from threadpact.provider.storage.base import StorageError
 from threadpact.provider.timefmt import micros
 
 router = APIRouter(include_in_schema=False)
@@ -49,21 +48,21 @@ def thread_body(params: dict[str, Any]) -> ThreadCreate:
 
 
 @router.post(STATES_PATH)
-async def change_state(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+async def change_state(request: Request, database: DatabaseDep, settings: SettingsDep) -> Response:
     """Set up (or tear down) one named provider state.
 
     A state that cannot be set up answers 409, never 5xx: pact's verifier retries a
     5xx state change for minutes, but reports a 4xx at once.
     """
     try:
-        return await _change_state(request, engine, settings)
-    except DBAPIError as exc:
+        return await _change_state(request, database, settings)
+    except StorageError as exc:
         raise ProblemError(
-            409, f"the provider state could not be set up: {exc.orig!r}"[:300], slug="state-failed"
+            409, f"the provider state could not be set up: {exc}"[:300], slug="state-failed"
         ) from None
 
 
-async def _change_state(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+async def _change_state(request: Request, database: DatabaseDep, settings: SettingsDep) -> Response:
     try:
         payload = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
@@ -87,16 +86,14 @@ async def _change_state(request: Request, engine: EngineDep, settings: SettingsD
             raise ProblemError(400, "this state needs a token parameter", slug="bad-state")
         request.app.state.test_tokens[token] = owner
         return json_response(json.dumps({"token": token}).encode())
-    async with engine.begin() as connection:
+    async with database.transaction() as connection:
         if state == STATE_NO_THREADS:
-            await connection.execute(delete(threads).where(threads.c.owner == owner))
-            await connection.execute(
-                delete(idempotency_keys).where(idempotency_keys.c.principal == owner)
-            )
+            await connection.execute(queries.DELETE_OWNER_THREADS, owner)
+            await connection.execute(queries.DELETE_PRINCIPAL_KEYS, owner)
         elif state in (STATE_THREAD_EXISTS, STATE_THREAD_WITH_MESSAGES):
             answer, statements = thread_insert(owner, thread_body(params), now_us())
             for statement in statements:
-                await connection.execute(statement)
+                await connection.execute(statement.sql, *statement.args)
             thread_id = answer.location.rsplit("/", 1)[1]
             result["thread_id"] = thread_id
             if state == STATE_THREAD_WITH_MESSAGES:
@@ -107,14 +104,14 @@ async def _change_state(request: Request, engine: EngineDep, settings: SettingsD
                     )
                     reply, inserts = message_insert(thread_id, message, now_us())
                     for statement in inserts:
-                        await connection.execute(statement)
+                        await connection.execute(statement.sql, *statement.args)
                     result.setdefault("message_id", reply.location.rsplit("/", 1)[1])
         elif state != STATE_KEY_USED:
             raise ProblemError(400, f"unknown provider state {state!r}", slug="unknown-state")
     if state == STATE_KEY_USED:
         body = thread_body(params)
         stored, _ = await create_once(
-            engine,
+            database,
             principal=owner,
             operation=CREATE_OPERATION,
             key=str(params.get("key", "")),

@@ -5,14 +5,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from sqlalchemy import Executable, delete, insert, select, update
 from starlette.responses import Response
 
 from threadpact.models import ServerThread, ThreadCreate, ThreadPage, ThreadUpdate
 from threadpact.names import ETAG, IDEMPOTENT_REPLAYED, LOCATION
+from threadpact.provider import queries
 from threadpact.provider.auth import Principal
 from threadpact.provider.bodies import read_body
-from threadpact.provider.deps import EngineDep, SettingsDep, parse_id
+from threadpact.provider.deps import DatabaseDep, SettingsDep, parse_id
 from threadpact.provider.idempotency import (
     StoredResponse,
     create_once,
@@ -21,7 +21,7 @@ from threadpact.provider.idempotency import (
 )
 from threadpact.provider.paging import decode_cursor, encode_cursor
 from threadpact.provider.problems import ProblemError
-from threadpact.provider.tables import threads
+from threadpact.provider.storage.base import Row, Statement
 from threadpact.provider.timefmt import micros, to_datetime
 
 router = APIRouter(tags=["threads"])
@@ -71,7 +71,7 @@ def not_found() -> ProblemError:
 
 def thread_insert(
     owner: str, body: ThreadCreate, now: int
-) -> tuple[StoredResponse, list[Executable]]:
+) -> tuple[StoredResponse, list[Statement]]:
     """The row and the 201 answer for a new thread."""
     values = {
         "id": str(uuid.uuid4()),
@@ -86,12 +86,12 @@ def thread_insert(
     }
     wire = server_thread(values).model_dump_json().encode()
     answer = StoredResponse(201, wire, f"/threads/{values['id']}", etag(1))
-    return answer, [insert(threads).values(**values)]
+    return answer, [Statement(queries.INSERT_THREAD, tuple(values.values()))]
 
 
 @router.post("/threads", operation_id="createThread", status_code=201)
 async def create_thread(
-    request: Request, who: Principal, engine: EngineDep, settings: SettingsDep
+    request: Request, who: Principal, database: DatabaseDep, settings: SettingsDep
 ) -> Response:
     """Create a thread once per Idempotency-Key."""
     key = require_key(request)
@@ -99,7 +99,7 @@ async def create_thread(
     now_us = micros(settings.clock)
 
     stored, replayed = await create_once(
-        engine,
+        database,
         principal=who,
         operation=CREATE_OPERATION,
         key=key,
@@ -114,47 +114,39 @@ async def create_thread(
 @router.get("/threads", operation_id="listThreads")
 async def list_threads(
     who: Principal,
-    engine: EngineDep,
+    database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     """The caller's threads, newest first."""
-    after = decode_cursor("t", cursor)
-    query = select(threads).where(threads.c.owner == who)
-    if after is not None:
-        query = query.where(threads.c.seq < after)
-    query = query.order_by(threads.c.seq.desc()).limit(limit + 1)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(query)).all()
+    before = decode_cursor("t", cursor)
+    if before is None:
+        rows = await database.fetch_all(queries.LIST_THREADS, who, limit + 1)
+    else:
+        rows = await database.fetch_all(queries.LIST_THREADS_BEFORE, who, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     page = ThreadPage(
-        items=[server_thread(row._mapping) for row in rows],
-        next_cursor=encode_cursor("t", rows[-1].seq) if more else None,
+        items=[server_thread(row) for row in rows],
+        next_cursor=encode_cursor("t", rows[-1]["seq"]) if more else None,
     )
     return json_response(page.model_dump_json().encode())
 
 
-async def owned_thread(engine: EngineDep, who: str, thread_id: str) -> Any:
+async def owned_thread(database: DatabaseDep, who: str, thread_id: str) -> Row:
     """The caller's thread row, or the not-found problem."""
-    thread_id = parse_id(thread_id, "thread")
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                select(threads).where(threads.c.id == thread_id, threads.c.owner == who)
-            )
-        ).first()
+    row = await database.fetch_one(queries.GET_THREAD, parse_id(thread_id, "thread"), who)
     if row is None:
         raise not_found()
     return row
 
 
 @router.get("/threads/{thread_id}", operation_id="getThread")
-async def get_thread(thread_id: str, who: Principal, engine: EngineDep) -> Response:
+async def get_thread(thread_id: str, who: Principal, database: DatabaseDep) -> Response:
     """One thread with its ETag."""
-    row = await owned_thread(engine, who, thread_id)
+    row = await owned_thread(database, who, thread_id)
     return json_response(
-        server_thread(row._mapping).model_dump_json().encode(), headers={ETAG: etag(row.version)}
+        server_thread(row).model_dump_json().encode(), headers={ETAG: etag(row["version"])}
     )
 
 
@@ -174,7 +166,7 @@ async def update_thread(
     thread_id: str,
     request: Request,
     who: Principal,
-    engine: EngineDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
@@ -182,20 +174,15 @@ async def update_thread(
     thread_id = parse_id(thread_id, "thread")
     body = await read_body(request, ThreadUpdate)
     expected = matching_version(if_match) if if_match is not None else -1
-    owned = (threads.c.id == thread_id, threads.c.owner == who)
-    statement = update(threads).where(*owned)
-    if expected is not None and expected >= 0:
-        statement = statement.where(threads.c.version == expected)
-    statement = statement.values(
-        title=body.title,
-        updated_us=micros(settings.clock)(),
-        version=threads.c.version + 1,
-    ).returning(*threads.c)
-    async with engine.begin() as connection:
-        row = None if expected is None else (await connection.execute(statement)).first()
+    changes = (thread_id, who, body.title, micros(settings.clock)())
+    async with database.transaction() as transaction:
+        row = None
+        if expected is not None and expected >= 0:
+            row = await transaction.fetch_one(queries.UPDATE_THREAD_AT_VERSION, *changes, expected)
+        elif expected is not None:
+            row = await transaction.fetch_one(queries.UPDATE_THREAD, *changes)
         if row is None:
-            exists = (await connection.execute(select(threads.c.seq).where(*owned))).first()
-            if exists is None:
+            if await transaction.fetch_one(queries.THREAD_EXISTS, thread_id, who) is None:
                 raise not_found()
             raise ProblemError(
                 412,
@@ -203,18 +190,14 @@ async def update_thread(
                 slug="stale-etag",
             )
     return json_response(
-        server_thread(row._mapping).model_dump_json().encode(), headers={ETAG: etag(row.version)}
+        server_thread(row).model_dump_json().encode(), headers={ETAG: etag(row["version"])}
     )
 
 
 @router.delete("/threads/{thread_id}", operation_id="deleteThread", status_code=204)
-async def delete_thread(thread_id: str, who: Principal, engine: EngineDep) -> Response:
+async def delete_thread(thread_id: str, who: Principal, database: DatabaseDep) -> Response:
     """Delete a thread and, by cascade, its messages."""
-    thread_id = parse_id(thread_id, "thread")
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            delete(threads).where(threads.c.id == thread_id, threads.c.owner == who)
-        )
-    if result.rowcount == 0:
+    deleted = await database.execute(queries.DELETE_THREAD, parse_id(thread_id, "thread"), who)
+    if deleted == 0:
         raise not_found()
     return Response(status_code=204)

@@ -1,0 +1,65 @@
+"""Every SQL statement the provider runs, in the subset SQLite and PostgreSQL share.
+
+Placeholders are PostgreSQL's ``$1``, ``$2``...; the SQLite driver rewrites them to
+``?1``, ``?2``... The tables are described in :mod:`threadpact.provider.tables`.
+"""
+
+THREAD_COLUMNS = "seq, id, owner, title, agent_id, model, provider, created_us, updated_us, version"
+MESSAGE_COLUMNS = "seq, id, thread_id, role, content, created_us"
+
+# Idempotency keys.
+FIND_KEY = (
+    "SELECT fingerprint, status_code, body, location, etag, expires_us FROM idempotency_keys"
+    " WHERE principal = $1 AND operation = $2 AND key = $3"
+)
+# Insert the key row; if it exists but has expired, take it over. Changes no row when
+# the key is live (and, on PostgreSQL, waits for a concurrent claim to end first).
+CLAIM_KEY = (
+    "INSERT INTO idempotency_keys (principal, operation, key, fingerprint, status_code,"
+    " body, location, etag, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (principal, operation, key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
+    " body = excluded.body, location = excluded.location, etag = excluded.etag,"
+    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " WHERE idempotency_keys.expires_us <= excluded.created_us"
+)
+PURGE_KEYS = "DELETE FROM idempotency_keys WHERE expires_us <= $1"
+DELETE_PRINCIPAL_KEYS = "DELETE FROM idempotency_keys WHERE principal = $1"
+
+# Threads.
+INSERT_THREAD = (
+    "INSERT INTO threads (id, owner, title, agent_id, model, provider, created_us,"
+    " updated_us, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+GET_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = $1 AND owner = $2"
+LIST_THREADS = f"SELECT {THREAD_COLUMNS} FROM threads WHERE owner = $1 ORDER BY seq DESC LIMIT $2"
+LIST_THREADS_BEFORE = (
+    f"SELECT {THREAD_COLUMNS} FROM threads WHERE owner = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+)
+UPDATE_THREAD = (
+    "UPDATE threads SET title = $3, updated_us = $4, version = version + 1"
+    f" WHERE id = $1 AND owner = $2 RETURNING {THREAD_COLUMNS}"
+)
+UPDATE_THREAD_AT_VERSION = (
+    "UPDATE threads SET title = $3, updated_us = $4, version = version + 1"
+    f" WHERE id = $1 AND owner = $2 AND version = $5 RETURNING {THREAD_COLUMNS}"
+)
+THREAD_EXISTS = "SELECT seq FROM threads WHERE id = $1 AND owner = $2"
+DELETE_THREAD = "DELETE FROM threads WHERE id = $1 AND owner = $2"
+DELETE_OWNER_THREADS = "DELETE FROM threads WHERE owner = $1"
+
+# Messages.
+INSERT_MESSAGE = (
+    "INSERT INTO messages (id, thread_id, role, content, created_us) VALUES ($1, $2, $3, $4, $5)"
+)
+LIST_MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = $1 ORDER BY seq LIMIT $2"
+LIST_MESSAGES_AFTER = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = $1 AND seq > $2"
+    " ORDER BY seq LIMIT $3"
+)
+GET_MESSAGE = (
+    "SELECT m.seq, m.id, m.thread_id, m.role, m.content, m.created_us"
+    " FROM messages m JOIN threads t ON t.id = m.thread_id"
+    " WHERE m.id = $1 AND t.id = $2 AND t.owner = $3"
+)
