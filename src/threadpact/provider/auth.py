@@ -1,14 +1,12 @@
 """Bearer-token authentication: a token names one principal."""
 
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 
 from threadpact.names import AUTHORIZATION, WWW_AUTHENTICATE
 from threadpact.provider.problems import ProblemError
 
 
-async def principal(request: Request) -> str:
+def authenticate(request: Request) -> str:
     """The principal of the request's bearer token, or a 401."""
     scheme, _, token = request.headers.get(AUTHORIZATION, "").partition(" ")
     token = token.strip()
@@ -26,6 +24,3 @@ async def principal(request: Request) -> str:
             headers={WWW_AUTHENTICATE: 'Bearer realm="threadpact"'},
         )
     return str(name)
-
-
-Principal = Annotated[str, Depends(principal)]

@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from threadpact.names import PROBLEM_JSON
 from threadpact.pointers import json_pointer
+from threadpact.provider.storage.base import StorageBusy
 
 log = logging.getLogger("threadpact.provider")
 
@@ -27,6 +28,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -127,6 +129,16 @@ def install(app: FastAPI) -> None:
         problem = validation_problem(exc.errors())
         return problem_response(problem, request.url.path)
 
+    async def on_busy(request: Request, exc: Exception) -> Response:
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        problem = ProblemError(
+            503,
+            "the database is busy; retry shortly",
+            slug="database-busy",
+            headers={"Retry-After": "1"},
+        )
+        return problem_response(problem, request.url.path)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         problem = ProblemError(500, "the server failed; the error has been logged", slug="internal")
@@ -135,4 +147,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StorageBusy, on_busy)
     app.add_exception_handler(Exception, on_crash)

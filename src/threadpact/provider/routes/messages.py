@@ -9,9 +9,8 @@ from starlette.responses import Response
 
 from threadpact.models import Message, MessageCreate, MessagePage
 from threadpact.provider import queries
-from threadpact.provider.auth import Principal
 from threadpact.provider.bodies import read_body
-from threadpact.provider.deps import DatabaseDep, SettingsDep, parse_id
+from threadpact.provider.deps import CallerDep, parse_id
 from threadpact.provider.idempotency import (
     KeyVanished,
     StoredResponse,
@@ -65,24 +64,22 @@ def message_insert(
 
 
 @router.post("/threads/{thread_id}/messages", operation_id="createMessage", status_code=201)
-async def create_message(
-    thread_id: str, request: Request, who: Principal, database: DatabaseDep, settings: SettingsDep
-) -> Response:
+async def create_message(thread_id: str, request: Request, caller: CallerDep) -> Response:
     """Add a message once per Idempotency-Key."""
-    thread = await owned_thread(database, who, thread_id)
+    thread = await owned_thread(caller, thread_id)
     key = require_key(request)
     body = await read_body(request, MessageCreate)
-    now_us = micros(settings.clock)
+    now_us = micros(caller.settings.clock)
 
     try:
         stored, replayed = await create_once(
-            database,
-            principal=who,
+            caller.database,
+            principal=caller.principal,
             operation=CREATE_OPERATION,
             key=key,
             request_fingerprint=fingerprint("POST", f"/threads/{thread['id']}/messages", body),
             now_us=now_us,
-            retention_us=int(settings.key_retention_seconds * 1_000_000),
+            retention_us=int(caller.settings.key_retention_seconds * 1_000_000),
             build=lambda: message_insert(thread["id"], body, now_us()),
         )
     except KeyVanished:
@@ -94,18 +91,19 @@ async def create_message(
 @router.get("/threads/{thread_id}/messages", operation_id="listMessages")
 async def list_messages(
     thread_id: str,
-    who: Principal,
-    database: DatabaseDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     """A thread's messages, oldest first."""
-    thread = await owned_thread(database, who, thread_id)
+    thread = await owned_thread(caller, thread_id)
     after = decode_cursor("m", cursor)
     if after is None:
-        rows = await database.fetch_all(queries.LIST_MESSAGES, thread["id"], limit + 1)
+        rows = await caller.database.fetch_all(queries.LIST_MESSAGES, thread["id"], limit + 1)
     else:
-        rows = await database.fetch_all(queries.LIST_MESSAGES_AFTER, thread["id"], after, limit + 1)
+        rows = await caller.database.fetch_all(
+            queries.LIST_MESSAGES_AFTER, thread["id"], after, limit + 1
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     page = MessagePage(
@@ -116,12 +114,13 @@ async def list_messages(
 
 
 @router.get("/threads/{thread_id}/messages/{message_id}", operation_id="getMessage")
-async def get_message(
-    thread_id: str, message_id: str, who: Principal, database: DatabaseDep
-) -> Response:
+async def get_message(thread_id: str, message_id: str, caller: CallerDep) -> Response:
     """One message of one of the caller's threads."""
-    row = await database.fetch_one(
-        queries.GET_MESSAGE, parse_id(message_id, "message"), parse_id(thread_id, "thread"), who
+    row = await caller.database.fetch_one(
+        queries.GET_MESSAGE,
+        parse_id(message_id, "message"),
+        parse_id(thread_id, "thread"),
+        caller.principal,
     )
     if row is None:
         raise ProblemError(404, "no such message", slug="not-found")

@@ -10,9 +10,8 @@ from starlette.responses import Response
 from threadpact.models import ServerThread, ThreadCreate, ThreadPage, ThreadUpdate
 from threadpact.names import ETAG, IDEMPOTENT_REPLAYED, LOCATION
 from threadpact.provider import queries
-from threadpact.provider.auth import Principal
 from threadpact.provider.bodies import read_body
-from threadpact.provider.deps import DatabaseDep, SettingsDep, parse_id
+from threadpact.provider.deps import Caller, CallerDep, parse_id
 from threadpact.provider.idempotency import (
     StoredResponse,
     create_once,
@@ -90,40 +89,39 @@ def thread_insert(
 
 
 @router.post("/threads", operation_id="createThread", status_code=201)
-async def create_thread(
-    request: Request, who: Principal, database: DatabaseDep, settings: SettingsDep
-) -> Response:
+async def create_thread(request: Request, caller: CallerDep) -> Response:
     """Create a thread once per Idempotency-Key."""
     key = require_key(request)
     body = await read_body(request, ThreadCreate)
-    now_us = micros(settings.clock)
+    now_us = micros(caller.settings.clock)
 
     stored, replayed = await create_once(
-        database,
-        principal=who,
+        caller.database,
+        principal=caller.principal,
         operation=CREATE_OPERATION,
         key=key,
         request_fingerprint=fingerprint("POST", "/threads", body),
         now_us=now_us,
-        retention_us=int(settings.key_retention_seconds * 1_000_000),
-        build=lambda: thread_insert(who, body, now_us()),
+        retention_us=int(caller.settings.key_retention_seconds * 1_000_000),
+        build=lambda: thread_insert(caller.principal, body, now_us()),
     )
     return stored_response(stored, replayed)
 
 
 @router.get("/threads", operation_id="listThreads")
 async def list_threads(
-    who: Principal,
-    database: DatabaseDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     """The caller's threads, newest first."""
     before = decode_cursor("t", cursor)
     if before is None:
-        rows = await database.fetch_all(queries.LIST_THREADS, who, limit + 1)
+        rows = await caller.database.fetch_all(queries.LIST_THREADS, caller.principal, limit + 1)
     else:
-        rows = await database.fetch_all(queries.LIST_THREADS_BEFORE, who, before, limit + 1)
+        rows = await caller.database.fetch_all(
+            queries.LIST_THREADS_BEFORE, caller.principal, before, limit + 1
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     page = ThreadPage(
@@ -133,18 +131,20 @@ async def list_threads(
     return json_response(page.model_dump_json().encode())
 
 
-async def owned_thread(database: DatabaseDep, who: str, thread_id: str) -> Row:
+async def owned_thread(caller: Caller, thread_id: str) -> Row:
     """The caller's thread row, or the not-found problem."""
-    row = await database.fetch_one(queries.GET_THREAD, parse_id(thread_id, "thread"), who)
+    row = await caller.database.fetch_one(
+        queries.GET_THREAD, parse_id(thread_id, "thread"), caller.principal
+    )
     if row is None:
         raise not_found()
     return row
 
 
 @router.get("/threads/{thread_id}", operation_id="getThread")
-async def get_thread(thread_id: str, who: Principal, database: DatabaseDep) -> Response:
+async def get_thread(thread_id: str, caller: CallerDep) -> Response:
     """One thread with its ETag."""
-    row = await owned_thread(database, who, thread_id)
+    row = await owned_thread(caller, thread_id)
     return json_response(
         server_thread(row).model_dump_json().encode(), headers={ETAG: etag(row["version"])}
     )
@@ -165,24 +165,25 @@ def matching_version(if_match: str) -> int | None:
 async def update_thread(
     thread_id: str,
     request: Request,
-    who: Principal,
-    database: DatabaseDep,
-    settings: SettingsDep,
+    caller: CallerDep,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
     """Change the title; a stale If-Match is a 412."""
     thread_id = parse_id(thread_id, "thread")
     body = await read_body(request, ThreadUpdate)
     expected = matching_version(if_match) if if_match is not None else -1
-    changes = (thread_id, who, body.title, micros(settings.clock)())
-    async with database.transaction() as transaction:
+    changes = (thread_id, caller.principal, body.title, micros(caller.settings.clock)())
+    async with caller.database.transaction() as transaction:
         row = None
         if expected is not None and expected >= 0:
             row = await transaction.fetch_one(queries.UPDATE_THREAD_AT_VERSION, *changes, expected)
         elif expected is not None:
             row = await transaction.fetch_one(queries.UPDATE_THREAD, *changes)
         if row is None:
-            if await transaction.fetch_one(queries.THREAD_EXISTS, thread_id, who) is None:
+            if (
+                await transaction.fetch_one(queries.THREAD_EXISTS, thread_id, caller.principal)
+                is None
+            ):
                 raise not_found()
             raise ProblemError(
                 412,
@@ -195,9 +196,11 @@ async def update_thread(
 
 
 @router.delete("/threads/{thread_id}", operation_id="deleteThread", status_code=204)
-async def delete_thread(thread_id: str, who: Principal, database: DatabaseDep) -> Response:
+async def delete_thread(thread_id: str, caller: CallerDep) -> Response:
     """Delete a thread and, by cascade, its messages."""
-    deleted = await database.execute(queries.DELETE_THREAD, parse_id(thread_id, "thread"), who)
+    deleted = await caller.database.execute(
+        queries.DELETE_THREAD, parse_id(thread_id, "thread"), caller.principal
+    )
     if deleted == 0:
         raise not_found()
     return Response(status_code=204)

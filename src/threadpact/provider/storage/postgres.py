@@ -1,11 +1,10 @@
-"""PostgreSQL through an asyncpg pool (prepared statements are cached per connection)."""
+"""PostgreSQL through asyncpg (prepared statements are cached per connection)."""
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import asyncpg
 from asyncpg.exceptions import (
     IntegrityConstraintViolationError,
     InterfaceError,
@@ -13,11 +12,11 @@ from asyncpg.exceptions import (
 )
 
 from threadpact.provider.storage.base import IntegrityViolation, Row, StorageBusy, StorageError
+from threadpact.provider.storage.pgpool import ConnectionPool, PoolTimeout
 
 T = TypeVar("T")
 
-POOL_MIN = 2
-POOL_MAX = 20
+POOL_SIZE = 20
 ACQUIRE_TIMEOUT_SECONDS = 60.0
 
 
@@ -27,19 +26,10 @@ async def _mapped(call: Awaitable[T]) -> T:
         return await call
     except IntegrityConstraintViolationError as exc:
         raise IntegrityViolation(str(exc)) from exc
+    except PoolTimeout as exc:  # before OSError, which TimeoutError is
+        raise StorageBusy(str(exc)) from exc
     except (PostgresError, InterfaceError, OSError) as exc:
         raise StorageError(str(exc)) from exc
-    except TimeoutError as exc:
-        raise StorageBusy("no PostgreSQL connection came free in time") from exc
-
-
-async def _keep_session(_connection: Any) -> None:
-    """Skip asyncpg's reset query on release (a round trip per statement).
-
-    asyncpg still rolls back a transaction left open. The provider sets no session
-    state, listens to nothing and takes no session-level advisory locks, so there
-    is nothing else to reset.
-    """
 
 
 def _changed(status: str) -> int:
@@ -73,47 +63,58 @@ class PostgresDatabase:
 
     backend = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
-        self._any = _Connection(pool)  # the pool runs one statement on any free connection
 
     @classmethod
     async def open(cls, dsn: str) -> "PostgresDatabase":
-        """Connect a pool to ``dsn`` (a plain ``postgresql://`` URL)."""
-        create_pool: Any = asyncpg.create_pool  # asyncpg has no type hints
-        pool = await _mapped(
-            create_pool(dsn, min_size=POOL_MIN, max_size=POOL_MAX, timeout=30, reset=_keep_session)
-        )
-        return cls(pool)
+        """A pool for ``dsn`` (a plain ``postgresql://`` URL), checked with one connection."""
+        database = cls(ConnectionPool(dsn, size=POOL_SIZE, acquire_timeout=ACQUIRE_TIMEOUT_SECONDS))
+        await database.execute("SELECT 1")  # fail now, not on the first request
+        return database
+
+    @asynccontextmanager
+    async def _lease(self) -> AsyncIterator[_Connection]:
+        """A pooled connection for the block; one left in an unknown state is replaced."""
+        connection = await _mapped(self._pool.acquire())
+        discard = False
+        try:
+            yield _Connection(connection)
+        except StorageError:
+            raise  # the server refused a statement: the connection itself is fine
+        except BaseException:
+            discard = True  # cancelled or broken mid-statement
+            raise
+        finally:
+            self._pool.release(connection, discard=discard)
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
-        return await self._any.fetch_one(sql, *args)
+        async with self._lease() as connection:
+            return await connection.fetch_one(sql, *args)
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         """Every row of a query."""
-        return await self._any.fetch_all(sql, *args)
+        async with self._lease() as connection:
+            return await connection.fetch_all(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run a statement; returns how many rows it changed."""
-        return await self._any.execute(sql, *args)
+        async with self._lease() as connection:
+            return await connection.execute(sql, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Connection]:
         """One connection in a READ COMMITTED transaction."""
-        connection = await _mapped(self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS))
-        try:
-            transaction = connection.transaction()
-            await _mapped(transaction.start())
+        async with self._lease() as connection:
+            await connection.execute("BEGIN")
             try:
-                yield _Connection(connection)
+                yield connection
             except BaseException:
                 with contextlib.suppress(Exception):  # the block's error is the one to report
-                    await transaction.rollback()
+                    await connection.execute("ROLLBACK")
                 raise
-            await _mapped(transaction.commit())
-        finally:
-            await self._pool.release(connection)
+            await connection.execute("COMMIT")
 
     async def close(self) -> None:
         """Close every pooled connection."""
