@@ -259,3 +259,23 @@ def test_a_full_pool_is_storage_busy(postgres_url: str, monkeypatch: pytest.Monk
                 await database.fetch_one("SELECT 1")
 
     run(postgres_url, body)
+
+
+def test_expired_keys_are_purged_in_batches(database_url: str) -> None:
+    from threadpact.provider.idempotency import purge_expired
+
+    async def body(database: Database) -> None:
+        for index in range(25):
+            await database.execute(
+                "INSERT INTO idempotency_keys (principal, operation, key, fingerprint,"
+                " status_code, body, location, etag, created_us, expires_us)"
+                " VALUES ('p', 'createThread', $1, 'f', 201, $2, '/x', NULL, 0, $3)",
+                f"key-{index}",
+                b"{}",
+                100 if index < 23 else 10_000,  # two keys are still live at 1000
+            )
+        assert await purge_expired(database, 1000, batch=5) == 23
+        left = await database.fetch_all("SELECT key FROM idempotency_keys ORDER BY key")
+        assert [row["key"] for row in left] == ["key-23", "key-24"]
+
+    run(database_url, body)

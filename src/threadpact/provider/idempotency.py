@@ -7,6 +7,7 @@ the winner's stored answer and replays it. Nothing here relies on a process lock
 so the rule holds across processes that share one database.
 """
 
+import asyncio
 import hashlib
 import json
 import re
@@ -24,6 +25,7 @@ from threadpact.provider.storage.base import Database, IntegrityViolation, Row, 
 KEY_PATTERN = re.compile(r"[!-~]([ -~]*[!-~])?")
 MAX_KEY_LENGTH = 255
 ATTEMPTS = 4
+PURGE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,12 @@ async def create_once(
     )
 
 
-async def purge_expired(database: Database, now: int) -> int:
-    """Delete every expired key row; returns how many went."""
-    return await database.execute(queries.PURGE_KEYS, now)
+async def purge_expired(database: Database, now: int, *, batch: int = PURGE_BATCH) -> int:
+    """Delete every expired key row, a batch at a time; returns how many went."""
+    total = 0
+    while True:
+        deleted = await database.execute(queries.PURGE_KEYS, now, batch)
+        total += deleted
+        if deleted < batch:
+            return total
+        await asyncio.sleep(0)  # let requests in between batches

@@ -24,7 +24,12 @@ CLAIM_KEY = (
     " created_us = excluded.created_us, expires_us = excluded.expires_us"
     " WHERE idempotency_keys.expires_us <= excluded.created_us"
 )
-PURGE_KEYS = "DELETE FROM idempotency_keys WHERE expires_us <= $1"
+# A batch at a time, so that a long backlog never holds the database (or, on SQLite,
+# the event loop) for long.
+PURGE_KEYS = (
+    "DELETE FROM idempotency_keys WHERE (principal, operation, key) IN"
+    " (SELECT principal, operation, key FROM idempotency_keys WHERE expires_us <= $1 LIMIT $2)"
+)
 DELETE_PRINCIPAL_KEYS = "DELETE FROM idempotency_keys WHERE principal = $1"
 
 # Threads.
