@@ -21,19 +21,20 @@ from threadpact.models import ThreadCreate
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings, tokens_from_env
 from threadpact.provider.idempotency import StoredResponse
+from threadpact.provider.storage.base import Statement
 
 original_insert = thread_routes.thread_insert
 
 
-def lying_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredResponse, list[object]]:
+def lying_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredResponse, Statement]:
     """Store the thread, but answer with a made-up ID."""
-    answer, statements = original_insert(owner, body, now)
+    answer, insert = original_insert(owner, body, now)
     made_up = str(uuid.uuid4())
     wire = {**json.loads(answer.body), "id": made_up}
     lie = StoredResponse(
         answer.status, json.dumps(wire).encode(), f"/threads/{made_up}", answer.etag
     )
-    return lie, list(statements)
+    return lie, insert
 
 
 def app() -> FastAPI:

@@ -1,17 +1,18 @@
 """Idempotent creates: one row per (principal, operation, key), enforced by the database.
 
-The key row and the resource are inserted in one transaction. A concurrent request
-with the same key hits the primary key: PostgreSQL makes it wait until the first
-transaction ends, SQLite's single writer does the same, and the loser then reads
-the winner's stored answer and replays it. Nothing here relies on a process lock,
-so the rule holds across processes that share one database.
+The key row and the resource are inserted together, both or neither (one transaction
+on SQLite, one statement on PostgreSQL). A concurrent request with the same key hits
+the primary key: PostgreSQL makes it wait until the first request's statement ends,
+SQLite's single writer does the same, and the loser then reads the winner's stored
+answer and replays it. Nothing here relies on a process lock, so the rule holds
+across processes that share one database.
 """
 
 import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -89,13 +90,13 @@ async def create_once(
     request_fingerprint: str,
     now_us: Callable[[], int],
     retention_us: int,
-    build: Callable[[], tuple[StoredResponse, Sequence[Statement]]],
+    build: Callable[[], tuple[StoredResponse, Statement]],
 ) -> tuple[StoredResponse, bool]:
-    """Run ``build``'s inserts once per key; returns the answer and whether it is a replay.
+    """Run ``build``'s insert once per key; returns the answer and whether it is a replay.
 
-    A replay costs one read of the key. Otherwise one transaction claims the key
-    (an insert that takes over an expired key and does nothing on a live one) and,
-    if the claim took, inserts the resource. A concurrent claim of the same key makes
+    A replay costs one read of the key. Otherwise the key is claimed (an insert that
+    takes over an expired key and does nothing on a live one) and, if the claim took,
+    the resource inserted, both or neither. A concurrent claim of the same key makes
     PostgreSQL wait for the other transaction and SQLite wait for its writer; then the
     claim changes nothing and the other request's stored answer is replayed.
     """
@@ -104,11 +105,11 @@ async def create_once(
     if row is not None and row["expires_us"] > now_us():
         return _replay(row, request_fingerprint), True
     for _ in range(ATTEMPTS):
-        async with database.transaction() as transaction:
-            now = now_us()
-            response, statements = build()
-            claimed = await transaction.execute(
-                queries.CLAIM_KEY,
+        now = now_us()
+        response, insert = build()
+        claim = Statement(
+            queries.CLAIM_KEY,
+            (
                 *identity,
                 request_fingerprint,
                 response.status,
@@ -117,15 +118,14 @@ async def create_once(
                 response.etag,
                 now,
                 now + retention_us,
-            )
-            if claimed == 1:
-                try:
-                    for statement in statements:
-                        await transaction.execute(statement.sql, *statement.args)
-                except IntegrityViolation as exc:
-                    raise KeyVanished(key) from exc
+            ),
+        )
+        try:
+            if await database.claim_and_insert(claim, insert):
                 return response, False
-            row = await transaction.fetch_one(queries.FIND_KEY, *identity)
+        except IntegrityViolation as exc:
+            raise KeyVanished(key) from exc
+        row = await database.fetch_one(queries.FIND_KEY, *identity)
         if row is not None:
             return _replay(row, request_fingerprint), True
         # The other request rolled back: claim the key again.

@@ -47,7 +47,7 @@ def server_message(row: Mapping[Any, Any]) -> Message:
 
 def message_insert(
     thread_id: str, body: MessageCreate, now: int
-) -> tuple[StoredResponse, list[Statement]]:
+) -> tuple[StoredResponse, Statement]:
     """The row and the 201 answer for a new message."""
     values = {
         "id": str(uuid.uuid4()),
@@ -58,9 +58,9 @@ def message_insert(
     }
     wire = server_message(values).model_dump_json().encode()
     location = f"/threads/{thread_id}/messages/{values['id']}"
-    return StoredResponse(201, wire, location), [
-        Statement(queries.INSERT_MESSAGE, tuple(values.values()))
-    ]
+    return StoredResponse(201, wire, location), Statement(
+        queries.INSERT_MESSAGE, tuple(values.values())
+    )
 
 
 @router.post("/threads/{thread_id}/messages", operation_id="createMessage", status_code=201)

@@ -91,9 +91,8 @@ async def _change_state(request: Request, database: DatabaseDep, settings: Setti
             await connection.execute(queries.DELETE_OWNER_THREADS, owner)
             await connection.execute(queries.DELETE_PRINCIPAL_KEYS, owner)
         elif state in (STATE_THREAD_EXISTS, STATE_THREAD_WITH_MESSAGES):
-            answer, statements = thread_insert(owner, thread_body(params), now_us())
-            for statement in statements:
-                await connection.execute(statement.sql, *statement.args)
+            answer, insert = thread_insert(owner, thread_body(params), now_us())
+            await connection.execute(insert.sql, *insert.args)
             thread_id = answer.location.rsplit("/", 1)[1]
             result["thread_id"] = thread_id
             if state == STATE_THREAD_WITH_MESSAGES:
@@ -102,9 +101,8 @@ async def _change_state(request: Request, database: DatabaseDep, settings: Setti
                         role="user" if index % 2 == 0 else "assistant",
                         content=f"message {index + 1}",
                     )
-                    reply, inserts = message_insert(thread_id, message, now_us())
-                    for statement in inserts:
-                        await connection.execute(statement.sql, *statement.args)
+                    reply, insert = message_insert(thread_id, message, now_us())
+                    await connection.execute(insert.sql, *insert.args)
                     result.setdefault("message_id", reply.location.rsplit("/", 1)[1])
         elif state != STATE_KEY_USED:
             raise ProblemError(400, f"unknown provider state {state!r}", slug="unknown-state")

@@ -68,9 +68,7 @@ def not_found() -> ProblemError:
     return ProblemError(404, "no such thread", slug="not-found")
 
 
-def thread_insert(
-    owner: str, body: ThreadCreate, now: int
-) -> tuple[StoredResponse, list[Statement]]:
+def thread_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredResponse, Statement]:
     """The row and the 201 answer for a new thread."""
     values = {
         "id": str(uuid.uuid4()),
@@ -85,7 +83,7 @@ def thread_insert(
     }
     wire = server_thread(values).model_dump_json().encode()
     answer = StoredResponse(201, wire, f"/threads/{values['id']}", etag(1))
-    return answer, [Statement(queries.INSERT_THREAD, tuple(values.values()))]
+    return answer, Statement(queries.INSERT_THREAD, tuple(values.values()))
 
 
 @router.post("/threads", operation_id="createThread", status_code=201)

@@ -49,6 +49,15 @@ class Database(Executor, Protocol):
 
     backend: str
 
+    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
+        """Run ``claim``; if it changed a row, run ``insert`` too, both or neither.
+
+        Returns whether the claim took. ``insert`` is one ``INSERT INTO t (...) VALUES
+        (...)``. A constraint that refuses the insert undoes the claim and raises
+        IntegrityViolation.
+        """
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[Executor]:
         """A transaction that commits when the block ends and rolls back if it raises."""
         ...

@@ -1,6 +1,8 @@
 """PostgreSQL through asyncpg (prepared statements are cached per connection)."""
 
 import contextlib
+import functools
+import re
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -11,7 +13,13 @@ from asyncpg.exceptions import (
     PostgresError,
 )
 
-from threadpact.provider.storage.base import IntegrityViolation, Row, StorageBusy, StorageError
+from threadpact.provider.storage.base import (
+    IntegrityViolation,
+    Row,
+    Statement,
+    StorageBusy,
+    StorageError,
+)
 from threadpact.provider.storage.pgpool import ConnectionPool, PoolTimeout
 
 T = TypeVar("T")
@@ -30,6 +38,29 @@ async def _mapped(call: Awaitable[T]) -> T:
         raise StorageBusy(str(exc)) from exc
     except (PostgresError, InterfaceError, OSError) as exc:
         raise StorageError(str(exc)) from exc
+
+
+INSERT_VALUES = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \((.*)\)", re.DOTALL)
+PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=64)
+def guarded_insert(claim_sql: str, claim_arity: int, insert_sql: str) -> str:
+    """One statement that runs the claim and, only if it took, the insert.
+
+    The claim becomes a data-modifying CTE and the insert selects its values only
+    when the claim returned a row: one round trip instead of five (BEGIN, claim,
+    insert, COMMIT and the pool's bookkeeping), and still all or nothing.
+    """
+    match = INSERT_VALUES.fullmatch(insert_sql)
+    if match is None:
+        raise ValueError(f"not a single-row INSERT ... VALUES: {insert_sql!r}")
+    table, columns, values = match.groups()
+    shifted = PLACEHOLDER.sub(lambda number: f"${int(number[1]) + claim_arity}", values)
+    return (
+        f"WITH claim AS ({claim_sql} RETURNING 1)"
+        f" INSERT INTO {table} ({columns}) SELECT {shifted} WHERE EXISTS (SELECT 1 FROM claim)"
+    )
 
 
 def _changed(status: str) -> int:
@@ -102,6 +133,11 @@ class PostgresDatabase:
         """Run a statement; returns how many rows it changed."""
         async with self._lease() as connection:
             return await connection.execute(sql, *args)
+
+    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
+        """Claim, then insert if the claim took: one statement, so one round trip."""
+        sql = guarded_insert(claim.sql, len(claim.args), insert.sql)
+        return await self.execute(sql, *claim.args, *insert.args) == 1
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Connection]:

@@ -17,7 +17,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from threadpact.provider.storage.base import IntegrityViolation, Row, StorageBusy, StorageError
+from threadpact.provider.storage.base import (
+    IntegrityViolation,
+    Row,
+    Statement,
+    StorageBusy,
+    StorageError,
+)
 
 T = TypeVar("T")
 
@@ -123,6 +129,14 @@ class SqliteDatabase:
         """Run a statement; returns how many rows it changed."""
         async with self._lock:
             return await self._patiently(lambda: self._statements._run(sql, args).rowcount)
+
+    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
+        """Claim, then insert if the claim took: one transaction."""
+        async with self.transaction() as transaction:
+            if await transaction.execute(claim.sql, *claim.args) != 1:
+                return False
+            await transaction.execute(insert.sql, *insert.args)
+            return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Statements]:
