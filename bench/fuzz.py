@@ -256,6 +256,9 @@ def run(quick: bool = False) -> Outcome:
         "(from threadpact.gate.fuzz.schemathesis_config, written to a schemathesis.toml), "
         "so the ratio is the cost of threadpact's seven contract checks; `st run` with its "
         "defaults calls some correct answers of the reference provider failures and stops "
-        "testing an operation at its first failure, so it does less work"
+        "testing an operation at its first failure, so it does less work. With "
+        "threadpact's settings st still reports the spec's example Idempotency-Key, sent "
+        "again with another body, answered 422: correct, and threadpact fuzz avoids it by "
+        "giving every generated create a fresh key (threadpact.checks.keys)"
     )
     return outcome
