@@ -233,6 +233,29 @@ def test_the_pool_replaces_a_broken_connection(postgres_url: str) -> None:
 
 
 @pytest.mark.postgres
+def test_a_waiter_cancelled_as_it_is_handed_a_slot_passes_the_slot_on(postgres_url: str) -> None:
+    async def body(pool: ConnectionPool) -> None:
+        first, second = await pool.acquire(), await pool.acquire()
+        leaving = asyncio.create_task(pool.acquire())
+        staying = asyncio.create_task(pool.acquire())
+        await asyncio.sleep(0.05)
+        first.terminate()
+        pool.release(first)  # the first waiter is handed the freed slot...
+        leaving.cancel()  # ...and cancelled before it can use it
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        pool.release(second)
+        fresh = await asyncio.wait_for(staying, 5)
+        assert await fresh.fetchval("SELECT 1") == 1
+        pool.release(fresh)
+        again = [await pool.acquire(), await pool.acquire()]  # both slots still there
+        for connection in again:
+            pool.release(connection)
+
+    pool_test(postgres_url, body)
+
+
+@pytest.mark.postgres
 def test_a_cancelled_statement_does_not_poison_the_pool(postgres_url: str) -> None:
     async def body(database: Database) -> None:
         slow = asyncio.create_task(database.fetch_one("SELECT pg_sleep(30)"))

@@ -49,8 +49,11 @@ class ConnectionPool:
         """An idle connection, a new one, or (at the limit) the next one released."""
         if self._closed:
             raise RuntimeError("the connection pool is closed")
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            idle = self._idle.pop()
+            if not idle.is_closed():
+                return idle
+            self._open -= 1  # closed while idle (say, the server restarted)
         if self._open < self._size:
             return await self._connect()
         waiter: asyncio.Future[Connection | None] = asyncio.get_running_loop().create_future()
@@ -60,7 +63,12 @@ class ConnectionPool:
                 connection = await waiter
         except BaseException as exc:
             if waiter.done() and not waiter.cancelled():
-                self.release(waiter.result())  # handed over just as we gave up: pass it on
+                # Handed a connection or a free slot just as we gave up: pass it on.
+                handed = waiter.result()
+                if handed is None:
+                    self._hand_over(None)
+                else:
+                    self.release(handed)
             else:
                 waiter.cancel()
             if isinstance(exc, TimeoutError):

@@ -13,9 +13,9 @@ import functools
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from threadpact.provider.storage.base import (
     IntegrityViolation,
@@ -24,8 +24,6 @@ from threadpact.provider.storage.base import (
     StorageBusy,
     StorageError,
 )
-
-T = TypeVar("T")
 
 BUSY_DEADLINE_SECONDS = 30.0
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -53,35 +51,41 @@ def connect(path: str, *, uri: bool = False) -> sqlite3.Connection:
     return connection
 
 
+class _Locked(StorageBusy):
+    """Another connection holds the lock this statement needs."""
+
+
+def _execute(connection: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+    """Run one statement, turning sqlite3's errors into storage errors."""
+    try:
+        return connection.execute(to_sqlite(sql), args)
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityViolation(str(exc)) from exc
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) in BUSY_CODES:
+            raise _Locked(str(exc)) from exc
+        raise StorageError(str(exc)) from exc
+
+
 class _Statements:
-    """The executor the transaction block gets: no locking, no retrying."""
+    """The executor a transaction block gets: it already holds the lock, so no retrying."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
-    def _run(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
-        try:
-            return self._connection.execute(to_sqlite(sql), args)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityViolation(str(exc)) from exc
-        except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorcode", None) in BUSY_CODES:
-                raise
-            raise StorageError(str(exc)) from exc
-
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
-        row: Row | None = self._run(sql, args).fetchone()
+        row: Row | None = _execute(self._connection, sql, args).fetchone()
         return row
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         """Every row of a query."""
-        rows: list[Row] = self._run(sql, args).fetchall()
+        rows: list[Row] = _execute(self._connection, sql, args).fetchall()
         return rows
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run a statement; returns how many rows it changed."""
-        return self._run(sql, args).rowcount
+        return _execute(self._connection, sql, args).rowcount
 
 
 class SqliteDatabase:
@@ -94,16 +98,14 @@ class SqliteDatabase:
         self._statements = _Statements(connection)
         self._lock = asyncio.Lock()
 
-    async def _patiently(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt``; while another process holds the lock, sleep and retry."""
+    async def _patiently(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        """Run a statement; while another process holds the lock, sleep and retry."""
         deadline = time.monotonic() + BUSY_DEADLINE_SECONDS
         delay = 0.001
         while True:
             try:
-                return attempt()
-            except sqlite3.Error as exc:
-                if getattr(exc, "sqlite_errorcode", None) not in BUSY_CODES:
-                    raise StorageError(str(exc)) from exc
+                return _execute(self._connection, sql, args)
+            except _Locked as exc:
                 if time.monotonic() + delay > deadline:
                     raise StorageBusy("the SQLite database stayed locked") from exc
             await asyncio.sleep(delay)
@@ -112,23 +114,19 @@ class SqliteDatabase:
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         """The first row of a query, or None."""
         async with self._lock:
-            row: Row | None = await self._patiently(
-                lambda: self._statements._run(sql, args).fetchone()
-            )
+            row: Row | None = (await self._patiently(sql, args)).fetchone()
             return row
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         """Every row of a query."""
         async with self._lock:
-            rows: list[Row] = await self._patiently(
-                lambda: self._statements._run(sql, args).fetchall()
-            )
+            rows: list[Row] = (await self._patiently(sql, args)).fetchall()
             return rows
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run a statement; returns how many rows it changed."""
         async with self._lock:
-            return await self._patiently(lambda: self._statements._run(sql, args).rowcount)
+            return (await self._patiently(sql, args)).rowcount
 
     async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
         """Claim, then insert if the claim took: one transaction."""
@@ -142,7 +140,7 @@ class SqliteDatabase:
     async def transaction(self) -> AsyncIterator[_Statements]:
         """``BEGIN IMMEDIATE`` (the write lock, taken up front) ... ``COMMIT``."""
         async with self._lock:
-            await self._patiently(lambda: self._connection.execute("BEGIN IMMEDIATE"))
+            await self._patiently("BEGIN IMMEDIATE", ())
             try:
                 yield self._statements
             except BaseException:
