@@ -346,3 +346,25 @@ def test_the_guarded_insert_shifts_the_insert_placeholders() -> None:
     assert "SELECT $2, $3, 'user', $4, 1 WHERE EXISTS (SELECT 1 FROM claim)" in sql
     with pytest.raises(ValueError, match="single-row INSERT"):
         guarded_insert("x", 0, "UPDATE threads SET title = $1")
+
+
+@pytest.mark.postgres
+def test_an_error_inside_a_transaction_keeps_the_connection(postgres_url: str) -> None:
+    async def body(database: Database) -> None:
+        async def backend() -> int:
+            row = await database.fetch_one("SELECT pg_backend_pid() AS pid")
+            assert row is not None
+            return int(row["pid"])
+
+        before = await backend()
+        with pytest.raises(LookupError):
+            await fail_inside_a_transaction(database)
+        assert await backend() == before  # rolled back and reused, not reconnected
+
+    run(postgres_url, body)
+
+
+async def fail_inside_a_transaction(database: Database) -> None:
+    async with database.transaction() as transaction:
+        await transaction.execute(INSERT, str(uuid.uuid4()), "rolled-back")
+        raise LookupError("a 404 raised inside the block")

@@ -111,10 +111,13 @@ class PostgresDatabase:
         discard = False
         try:
             yield _Connection(connection)
-        except StorageError:
-            raise  # the server refused a statement: the connection itself is fine
+        except Exception:
+            # A refused statement or the block's own error (a 404, say): no statement is
+            # in flight, and release() closes the connection if it is broken or still in
+            # a transaction.
+            raise
         except BaseException:
-            discard = True  # cancelled or broken mid-statement
+            discard = True  # cancelled, perhaps mid-statement
             raise
         finally:
             self._pool.release(connection, discard=discard)
