@@ -1,11 +1,15 @@
 """What the routes see of a database: run SQL, in a transaction or not."""
 
+import re
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 Row = dict[str, Any]
 """One result row, by column name."""
+
+PLACEHOLDER = re.compile(r"\$(\d+)")
+"""A ``$1``-style placeholder; its number is group 1."""
 
 
 @dataclass(frozen=True)

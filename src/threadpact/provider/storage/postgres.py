@@ -14,6 +14,7 @@ from asyncpg.exceptions import (
 )
 
 from threadpact.provider.storage.base import (
+    PLACEHOLDER,
     IntegrityViolation,
     Row,
     Statement,
@@ -41,7 +42,6 @@ async def _mapped(call: Awaitable[T]) -> T:
 
 
 INSERT_VALUES = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \((.*)\)", re.DOTALL)
-PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,7 +70,7 @@ def _changed(status: str) -> int:
 
 
 class _Connection:
-    """The executor a transaction block gets: one connection, inside its transaction."""
+    """One leased connection as an executor: for a single statement or a transaction block."""
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection

@@ -10,7 +10,6 @@ sleeps on the loop and tries again, up to a deadline.
 
 import asyncio
 import functools
-import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from threadpact.provider.storage.base import (
+    PLACEHOLDER,
     IntegrityViolation,
     Row,
     Statement,
@@ -27,7 +27,6 @@ from threadpact.provider.storage.base import (
 
 BUSY_DEADLINE_SECONDS = 30.0
 BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 @functools.lru_cache(maxsize=256)
