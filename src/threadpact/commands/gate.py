@@ -5,8 +5,15 @@ from pathlib import Path
 from typing import Any
 
 from threadpact.commands.arguments import base_url, positive_number
+from threadpact.gate.deadlines import DEFAULT_DEADLINES, STEPS, parse_deadline
 
-STEP_NAMES = ("generate --check", "lint", "consumer contracts", "crosscheck", "verify", "fuzz")
+
+def step_deadline(text: str) -> tuple[str, float]:
+    """``STEP=SECONDS`` for --timeout."""
+    try:
+        return parse_deadline(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         fuzz_budget=args.fuzz_budget,
         skip=frozenset(args.skip or ()),
+        deadlines=dict(args.timeout or ()),
     )
     return run_gate(options)
 
@@ -45,7 +53,13 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--fuzz-budget", type=positive_number, help="seconds fuzzing may take (default: bounded)"
     )
+    parser.add_argument("--skip", action="append", choices=STEPS, help="skip a step (repeatable)")
+    defaults = ", ".join(f"{name} {seconds:g}" for name, seconds in DEFAULT_DEADLINES.items())
     parser.add_argument(
-        "--skip", action="append", choices=STEP_NAMES, help="skip a step (repeatable)"
+        "--timeout",
+        action="append",
+        type=step_deadline,
+        metavar="STEP=SECONDS",
+        help=f"a step's deadline (repeatable); defaults in seconds: {defaults}",
     )
     parser.set_defaults(run=run)

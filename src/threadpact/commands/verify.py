@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threadpact.commands.arguments import base_url
+from threadpact.commands.arguments import base_url, positive_number
+from threadpact.errors import UsageError
+from threadpact.gate.deadlines import DEFAULT_DEADLINES
 from threadpact.gate.report import StepResult
+from threadpact.gate.verify import REQUEST_TIMEOUT
 from threadpact.project import find_root
 
 
@@ -26,17 +29,28 @@ def print_result(result: StepResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Verify and report."""
-    from threadpact.gate.verify import run_verify
+    """Verify in a bounded child process while watching the provider, and report."""
+    from threadpact.gate.bounded import run_bounded
+    from threadpact.gate.monitor import ProviderMonitor
+    from threadpact.gate.runner import run_verify_step
 
-    result = run_verify(
-        args.base_url,
-        args.pacts or default_pacts(),
-        states_url=args.states_url,
-        token=args.token or os.environ.get("THREADPACT_VERIFY_TOKEN"),
-    )
+    kwargs = {
+        "base_url": args.base_url,
+        "pacts_dir": args.pacts or default_pacts(),
+        "states_url": args.states_url,
+        "token": args.token or os.environ.get("THREADPACT_VERIFY_TOKEN"),
+        "request_timeout": args.request_timeout,
+    }
+    with ProviderMonitor(args.base_url) as monitor:
+        result = run_bounded(
+            "verify", run_verify_step, kwargs, deadline=args.timeout, watch=monitor
+        )
+    if result.status == "error" and not result.findings:
+        raise UsageError(result.summary)
     print_result(result)
     sys.stdout.flush()
+    if result.status == "error":
+        return 2
     return 0 if result.ok else 1
 
 
@@ -55,5 +69,18 @@ def register(commands: Any) -> None:
         help="bearer token to send instead of the pact's on EVERY request, the rejected-token "
         "interaction included; prefer the provider state that grants the pact's token "
         "(env THREADPACT_VERIFY_TOKEN)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=DEFAULT_DEADLINES["verify"],
+        help="seconds the whole verification may take (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=positive_number,
+        default=REQUEST_TIMEOUT,
+        help="seconds the provider may take to answer one request or state change "
+        "(default: %(default)g)",
     )
     parser.set_defaults(run=run)

@@ -1,25 +1,31 @@
-"""Capture what native code writes to the process's stdout (file descriptor 1)."""
+"""Silence what native code writes straight to the process's stdout and stderr.
+
+Pact's verifier prints its own progress and retry notices on file descriptors 1
+and 2; threadpact reads the verifier's results instead, so that text would only
+garble the gate's output.
+"""
 
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def captured_stdout_fd() -> Iterator[list[str]]:
-    """Redirect fd 1 to a temporary file; the yielded list receives the text afterwards."""
+def native_output_silenced() -> Iterator[None]:
+    """Point fds 1 and 2 at /dev/null for the duration, then restore them."""
     sys.stdout.flush()
-    saved = os.dup(1)
-    captured: list[str] = []
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            yield captured
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-            sink.seek(0)
-            captured.append(sink.read().decode("utf-8", errors="replace"))
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(null)

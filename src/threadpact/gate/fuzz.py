@@ -34,6 +34,7 @@ from threadpact.checks.context import Principal, RunState, bound
 from threadpact.checks.exchange import Exchange
 from threadpact.checks.spec import idempotency_parameter
 from threadpact.errors import UsageError
+from threadpact.gate.activity import doing
 from threadpact.gate.report import Finding, Status, StepResult, write_reports
 from threadpact.names import AUTHORIZATION
 from threadpact.project import default_spec
@@ -243,7 +244,9 @@ class Collector:
 
     def add(self, event: events.EngineEvent) -> None:
         """Take what one event says."""
-        if isinstance(event, events.PhaseStarted):
+        if isinstance(event, events.ScenarioStarted) and event.label:
+            doing(f"fuzzing {event.label} ({event.phase.value} phase)")
+        elif isinstance(event, events.PhaseStarted):
             self._started[event.phase.name.value] = event.timestamp
         elif isinstance(event, events.PhaseFinished) and event.phase.name.value in PHASES:
             name = event.phase.name.value

@@ -27,6 +27,7 @@ class RunningProvider:
     base_url: str
     tokens: tuple[str, str]
     log: Path
+    process: subprocess.Popen[bytes]
 
 
 def free_port() -> int:
@@ -74,7 +75,7 @@ def reference_provider() -> Iterator[RunningProvider]:
             process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
         try:
             _wait_ready(process, base_url, log)
-            yield RunningProvider(base_url, (alice, bob), log)
+            yield RunningProvider(base_url, (alice, bob), log, process)
         finally:
             process.terminate()
             try:

@@ -110,11 +110,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(steps: Sequence[StepResult], title: str = "threadpact gate") -> str:
-    """A Markdown summary fit for a pull-request comment."""
-    passed = all(step.ok for step in steps)
-    verdict = "passed" if passed else "failed"
-    lines = [f"## {title}: {ICONS['passed' if passed else 'failed']} {verdict}", ""]
+def markdown(
+    steps: Sequence[StepResult], title: str = "threadpact gate", verdict: str | None = None
+) -> str:
+    """A Markdown summary fit for a pull-request comment.
+
+    ``verdict`` replaces "passed"/"failed" in the heading (e.g. "interrupted by SIGTERM").
+    """
+    passed = all(step.ok for step in steps) and verdict is None
+    icon = ICONS["passed" if passed else "failed" if verdict is None else "error"]
+    verdict = verdict or ("passed" if passed else "failed")
+    lines = [f"## {title}: {icon} {verdict}", ""]
     lines += ["| step | result | time | summary |", "| --- | --- | ---: | --- |"]
     for step in steps:
         lines.append(
@@ -138,14 +144,21 @@ def markdown(steps: Sequence[StepResult], title: str = "threadpact gate") -> str
 
 
 def write_reports(
-    steps: Sequence[StepResult], directory: Path, stem: str = "threadpact"
+    steps: Sequence[StepResult],
+    directory: Path,
+    stem: str = "threadpact",
+    verdict: str | None = None,
 ) -> list[Path]:
-    """Write ``<stem>.xml`` (JUnit) and ``<stem>.md`` into ``directory``."""
+    """Write ``<stem>.xml`` (JUnit) and ``<stem>.md`` into ``directory``.
+
+    ``verdict`` marks an unfinished run in the Markdown heading (see :func:`markdown`).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     xml_path = directory / f"{stem}.xml"
     md_path = directory / f"{stem}.md"
     xml_path.write_text(junit_xml(steps, stem), encoding="utf-8")
     md_path.write_text(
-        markdown(steps, stem if stem != "threadpact" else "threadpact gate"), encoding="utf-8"
+        markdown(steps, stem if stem != "threadpact" else "threadpact gate", verdict),
+        encoding="utf-8",
     )
     return [xml_path, md_path]

@@ -2,26 +2,37 @@
 
 Steps: generate --check, lint, the consumer contract tests (pact drift), crosscheck,
 then, against the reference provider it starts (or the one ``--base-url`` names),
-verify and fuzz. Exit 0 only if every step passed, 1 on a contract failure, 2 on a
-usage or set-up error.
+verify and fuzz. Each step runs in a child process with a deadline
+(:mod:`threadpact.gate.deadlines`); verify and fuzz also stop as soon as the
+provider exits, hangs or answers 5xx to everything (:mod:`threadpact.gate.monitor`).
+Ctrl-C or SIGTERM stops the provider and writes the reports so far, marked as
+interrupted. Exit 0 only if every step passed, 1 on a contract failure, 2 on a
+usage or set-up error, 128 + the signal's number when interrupted.
 """
 
 import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from threadpact.codegen import stale_diff
 from threadpact.errors import ThreadpactError, UsageError
+from threadpact.gate.bounded import Watch, run_bounded
+from threadpact.gate.deadlines import STEPS, deadlines
+from threadpact.gate.monitor import ProviderMonitor
 from threadpact.gate.report import Finding, StepResult, markdown, write_reports
 from threadpact.project import require_root
 
 
 @dataclass(frozen=True)
 class GateOptions:
-    """What the gate runs against and where it reports."""
+    """What the gate runs against, how long each step may take, and where it reports."""
 
     report_dir: Path
     base_url: str | None = None
@@ -30,9 +41,27 @@ class GateOptions:
     seed: int | None = None
     fuzz_budget: float | None = None
     skip: frozenset[str] = field(default_factory=frozenset)
+    deadlines: Mapping[str, float] = field(default_factory=dict)
+    """Seconds per step name, over the defaults."""
 
 
-Step = Callable[[], StepResult]
+@dataclass(frozen=True)
+class LiveProvider:
+    """The provider verify and fuzz talk to; process and log only if the gate started it."""
+
+    base_url: str
+    tokens: Sequence[str]
+    states_url: str | None = None
+    process: Any = None
+    log: Path | None = None
+
+
+class Interrupted(Exception):
+    """The gate received SIGTERM."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def codegen_step(root: Path) -> StepResult:
@@ -52,15 +81,6 @@ def codegen_step(root: Path) -> StepResult:
     return StepResult("generate --check", "failed", seconds, finding.message, [finding])
 
 
-def guarded(name: str, step: Step) -> StepResult:
-    """Run a step; a set-up error becomes an ``error`` result instead of a crash."""
-    started = time.monotonic()
-    try:
-        return step()
-    except ThreadpactError as exc:
-        return StepResult(name, "error", time.monotonic() - started, str(exc))
-
-
 def progress(index: int, total: int, result: StepResult) -> None:
     """One line per finished step."""
     print(
@@ -71,79 +91,181 @@ def progress(index: int, total: int, result: StepResult) -> None:
 
 
 @contextlib.contextmanager
-def live_provider(options: GateOptions) -> Iterator[tuple[str, Sequence[str], str | None]]:
+def sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Interrupted` in the main thread (SIGINT already interrupts)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def live_provider(options: GateOptions) -> Iterator[LiveProvider]:
     """The provider to verify and fuzz: the one named, or a fresh reference provider."""
     if options.base_url:
-        yield options.base_url, options.tokens, options.states_url
+        yield LiveProvider(options.base_url, options.tokens, options.states_url)
         return
     from threadpact.gate.provider import reference_provider
 
     with reference_provider() as running:
-        yield running.base_url, running.tokens, None
+        yield LiveProvider(running.base_url, running.tokens, None, running.process, running.log)
+
+
+class Gate:
+    """The steps' results so far, and how to run the next one."""
+
+    def __init__(self, options: GateOptions) -> None:
+        self.options = options
+        self.limits = deadlines(options.deadlines.items(), options.fuzz_budget)
+        self.results: list[StepResult] = []
+        self.running: tuple[str, float] | None = None
+
+    def step(
+        self,
+        name: str,
+        target: Callable[..., StepResult],
+        kwargs: dict[str, Any],
+        watch: Watch | None = None,
+    ) -> None:
+        """Run one step, bounded by its deadline, unless it is skipped."""
+        if name in self.options.skip:
+            self.add(StepResult(name, "skipped", 0.0, "skipped by --skip"))
+            return
+        self.running = (name, time.monotonic())
+        result = run_bounded(
+            name,
+            target,
+            kwargs,
+            deadline=self.limits[name],
+            watch=watch,
+            option=f"--timeout '{name}=SECONDS'",
+        )
+        self.running = None
+        self.add(result)
+
+    def add(self, result: StepResult) -> None:
+        """Record a finished step and print its progress line."""
+        self.results.append(result)
+        progress(len(self.results), len(STEPS), result)
+
+    def interrupted(self, signame: str) -> None:
+        """The running step ends as ``error``; the steps not yet run are ``skipped``."""
+        if self.running is not None:
+            name, started = self.running
+            seconds = time.monotonic() - started
+            self.add(StepResult(name, "error", seconds, f"interrupted by {signame}"))
+            self.running = None
+        for name in STEPS[len(self.results) :]:
+            self.add(StepResult(name, "skipped", 0.0, f"not run: interrupted by {signame}"))
+
+    def online(self, contracts: Path, spec: Path) -> None:
+        """verify and fuzz against a live provider, watched while they run."""
+        options = self.options
+        if {"verify", "fuzz"} <= options.skip:
+            for name in ("verify", "fuzz"):
+                self.add(StepResult(name, "skipped", 0.0, "skipped by --skip"))
+            return
+        with live_provider(options) as live:
+            print(f"      provider: {live.base_url}", flush=True)
+            with ProviderMonitor(live.base_url, process=live.process, log=live.log) as monitor:
+                # No token for verify: each pact asks for its own through a provider state.
+                verify = {
+                    "base_url": live.base_url,
+                    "pacts_dir": contracts,
+                    "states_url": live.states_url,
+                    "provider_log": live.log,
+                }
+                self.step("verify", run_verify_step, verify, monitor)
+                fuzz = {
+                    "base_url": live.base_url,
+                    "tokens": tuple(live.tokens),
+                    "spec": spec,
+                    "report_dir": options.report_dir,
+                    "seed": options.seed,
+                    "budget": options.fuzz_budget,
+                }
+                self.step("fuzz", run_fuzz_step, fuzz, monitor)
+
+
+def run_verify_step(**kwargs: Any) -> StepResult:
+    """The verify step (imported in the step's own process)."""
+    from threadpact.gate.verify import run_verify
+
+    return run_verify(**kwargs)
+
+
+def run_fuzz_step(**kwargs: Any) -> StepResult:
+    """The fuzz step (imported in the step's own process)."""
+    from threadpact.gate.fuzz import run_gate_fuzz
+
+    return run_gate_fuzz(**kwargs)
+
+
+def run_lint_step(spec: Path) -> StepResult:
+    """The lint step."""
+    from threadpact.gate.lint import run_lint
+
+    return run_lint(spec)
+
+
+def run_consumer_step(root: Path) -> StepResult:
+    """The consumer contracts step."""
+    from threadpact.gate.pactdrift import run_consumer_contracts
+
+    return run_consumer_contracts(root)
+
+
+def run_crosscheck_step(contracts: Path, spec: Path) -> StepResult:
+    """The crosscheck step."""
+    from threadpact.gate.crosscheck import run_crosscheck
+
+    return run_crosscheck(contracts, spec)
 
 
 def run_gate(options: GateOptions) -> int:
     """Run every step; write the reports; return the exit code."""
-    from threadpact.gate.crosscheck import run_crosscheck
-    from threadpact.gate.fuzz import run_gate_fuzz
-    from threadpact.gate.lint import run_lint
-    from threadpact.gate.pactdrift import run_consumer_contracts
-    from threadpact.gate.verify import run_verify
-
     root = require_root()
     spec = root / "openapi.yaml"
     contracts = root / "contracts"
     if options.base_url and not options.tokens:
         raise UsageError("--base-url needs --token (one, or two for the cross-principal checks)")
-    offline: list[tuple[str, Step]] = [
-        ("generate --check", lambda: codegen_step(root)),
-        ("lint", lambda: run_lint(spec)),
-        ("consumer contracts", lambda: run_consumer_contracts(root)),
-        ("crosscheck", lambda: run_crosscheck(contracts, spec)),
-    ]
-    online = ("verify", "fuzz")
-    total = len(offline) + len(online)
-    results: list[StepResult] = []
+    gate = Gate(options)
     started = time.monotonic()
-
-    def run_step(name: str, step: Step | None) -> None:
-        if step is None or name in options.skip:
-            results.append(StepResult(name, "skipped", 0.0, "skipped by --skip"))
-        else:
-            results.append(guarded(name, step))
-        progress(len(results), total, results[-1])
-
-    for name, step in offline:
-        run_step(name, step)
-    if set(online) <= options.skip:
-        for name in online:
-            run_step(name, None)
-    else:
+    interrupted: Interrupted | KeyboardInterrupt | None = None
+    with sigterm_raises():
         try:
-            with live_provider(options) as (base_url, tokens, states_url):
-                print(f"      provider: {base_url}", flush=True)
-                # No token for verify: each pact asks for its own through a provider state.
-                run_step("verify", lambda: run_verify(base_url, contracts, states_url=states_url))
-                run_step(
-                    "fuzz",
-                    lambda: run_gate_fuzz(
-                        base_url,
-                        tokens,
-                        spec,
-                        options.report_dir,
-                        options.seed,
-                        options.fuzz_budget,
-                    ),
-                )
-        except ThreadpactError as exc:
-            for name in online[len(results) - len(offline) :]:
-                results.append(StepResult(name, "error", 0.0, f"provider set-up failed: {exc}"))
-                progress(len(results), total, results[-1])
-    paths = write_reports(results, options.report_dir)
+            gate.step("generate --check", codegen_step, {"root": root})
+            gate.step("lint", run_lint_step, {"spec": spec})
+            gate.step("consumer contracts", run_consumer_step, {"root": root})
+            gate.step("crosscheck", run_crosscheck_step, {"contracts": contracts, "spec": spec})
+            try:
+                gate.online(contracts, spec)
+            except ThreadpactError as exc:
+                for name in STEPS[len(gate.results) :]:
+                    gate.add(StepResult(name, "error", 0.0, f"provider set-up failed: {exc}"))
+        except (Interrupted, KeyboardInterrupt) as exc:
+            interrupted = exc
+    signame = "SIGINT" if isinstance(interrupted, KeyboardInterrupt) else str(interrupted)
+    if interrupted is not None:
+        gate.interrupted(signame)
+    verdict = f"interrupted by {signame}" if interrupted is not None else None
+    paths = write_reports(gate.results, options.report_dir, verdict=verdict)
     print()
-    print(markdown(results))
+    print(markdown(gate.results, verdict=verdict))
     print(f"total {time.monotonic() - started:.1f}s; reports: {', '.join(str(p) for p in paths)}")
     sys.stdout.flush()
-    if any(result.status == "error" for result in results):
+    if isinstance(interrupted, Interrupted):
+        return 128 + interrupted.signum
+    if interrupted is not None:
+        return 128 + signal.SIGINT
+    if any(result.status == "error" for result in gate.results):
         return 2
-    return 0 if all(result.ok for result in results) else 1
+    return 0 if all(result.ok for result in gate.results) else 1

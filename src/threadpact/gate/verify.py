@@ -1,14 +1,18 @@
 """Provider verification: replay pact files against any running provider.
 
-The verifier (pact-python's ``Verifier``) sets up each interaction's provider
-state through the provider's state-change endpoint, sends the request, and matches
-the answer against the pact. Failures become findings that name the interaction,
-its state, what was expected and what came back.
+The verifier (pact-python's ``Verifier``) runs once per interaction, so a failure
+or a hang is always pinned to one. It sets up the interaction's provider states
+through a :class:`~threadpact.gate.staterelay.StateRelay` in front of the provider's
+state-change endpoint, sends the request, and matches the answer against the pact.
+Failures become findings that name the interaction, its states, what was expected
+and what came back; a state the provider could not set up is a ``pact.state-setup``
+finding with the provider's status and body, and the other interactions still run.
 """
 
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,11 +20,34 @@ from urllib.parse import urlsplit
 import httpx
 
 from threadpact.errors import UsageError
-from threadpact.gate.fdcapture import captured_stdout_fd
+from threadpact.gate.activity import doing
+from threadpact.gate.fdcapture import native_output_silenced
+from threadpact.gate.monitor import log_tail
 from threadpact.gate.report import Finding, StepResult
+from threadpact.gate.staterelay import StateFailure, StateRelay
 from threadpact.names import PROVIDER, STATES_PATH
 
-REQUEST_TIMEOUT_MS = 10_000
+REQUEST_TIMEOUT = 10.0
+"""Seconds the provider may take to answer one request or one state change."""
+RELAY_MARGIN = 2.0
+"""The verifier waits this much longer than the relay, so the relay's answer always comes."""
+RUST_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+@dataclass(frozen=True)
+class PactCase:
+    """One HTTP interaction of a pact file, as the verifier is asked to check it."""
+
+    file: Path
+    description: str
+    method: str
+    path: str
+    states: tuple[str, ...]
+
+    def label(self) -> str:
+        """``METHOD path given STATES (file)``."""
+        given = f" given {', '.join(repr(s) for s in self.states)}" if self.states else ""
+        return f"{self.method} {self.path}{given} ({self.file.name})"
 
 
 def pact_files(directory: Path) -> list[Path]:
@@ -31,6 +58,52 @@ def pact_files(directory: Path) -> list[Path]:
     if not files:
         raise UsageError(f"{directory}: no pact files (*.json) to verify")
     return files
+
+
+def _states(interaction: dict[str, Any]) -> tuple[str, ...]:
+    states = interaction.get("providerStates")
+    if isinstance(states, list):
+        return tuple(str(s.get("name", "")) for s in states if isinstance(s, dict))
+    single = interaction.get("providerState")
+    return (str(single),) if single else ()
+
+
+def _path(request: dict[str, Any]) -> str:
+    path = request.get("path", "?")
+    return str(path.get("value", "?") if isinstance(path, dict) else path)
+
+
+def pact_cases(file: Path) -> list[PactCase]:
+    """The HTTP interactions of one pact file (V2, V3 or V4), in file order."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{file}: not a readable pact file: {exc}") from None
+    interactions = document.get("interactions") if isinstance(document, dict) else None
+    if not isinstance(interactions, list):
+        raise UsageError(f"{file}: not a pact file (no interactions list)")
+    cases = []
+    for interaction in interactions:
+        if not isinstance(interaction, dict):
+            continue
+        if interaction.get("type", "Synchronous/HTTP") != "Synchronous/HTTP":
+            continue
+        request = interaction.get("request") or {}
+        cases.append(
+            PactCase(
+                file=file,
+                description=str(interaction.get("description", "")),
+                method=str(request.get("method", "?")).upper(),
+                path=_path(request),
+                states=_states(interaction),
+            )
+        )
+    return cases
+
+
+def exactly(text: str) -> str:
+    """A regular expression (the verifier's Rust syntax) matching ``text`` and nothing else."""
+    return "^" + "".join("\\" + c if c in RUST_REGEX_META else c for c in text) + "$"
 
 
 def require_reachable(base_url: str) -> None:
@@ -59,46 +132,90 @@ def _mismatch_lines(mismatch: dict[str, Any]) -> tuple[list[str], list[str]]:
     return summaries, evidence
 
 
-def interactions_by_description(files: list[Path]) -> dict[str, str]:
-    """``description -> "METHOD path (given states)"`` for every interaction in ``files``."""
-    found: dict[str, str] = {}
-    for file in files:
-        try:
-            document = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for interaction in document.get("interactions", []):
-            request = interaction.get("request", {})
-            states = [state.get("name", "") for state in interaction.get("providerStates", [])]
-            given = f" given {', '.join(states)}" if states else ""
-            found[str(interaction.get("description"))] = (
-                f"{request.get('method', '?')} {request.get('path', '?')}{given} ({file.name})"
-            )
-    return found
+def state_finding(case: PactCase, failure: StateFailure, log: Path | None) -> Finding:
+    """A state the provider could not set up, named with its interaction."""
+    details = [f"interaction: {case.label()}", f"state: '{failure.state}' ({failure.action})"]
+    details.append(f"provider answered: {failure.reason}")
+    if failure.body:
+        details += ["provider body:", failure.body]
+    if log is not None:
+        details += ["provider log (last lines):", log_tail(log)]
+    return Finding(
+        rule="pact.state-setup",
+        where=f"'{case.description}'",
+        message=f"the provider could not set up the state '{failure.state}': {failure.reason}",
+        details="\n".join(details),
+    )
 
 
-def findings_from(results: dict[str, Any], output: str, files: list[Path]) -> list[Finding]:
-    """One finding per failed interaction."""
-    known = interactions_by_description(files)
+def mismatch_findings(case: PactCase, results: dict[str, Any], output: str) -> list[Finding]:
+    """One finding per verifier error for ``case`` (normally one)."""
     found: list[Finding] = []
     for error in results.get("errors", []):
-        interaction = str(error.get("interaction", "interaction"))
-        description = interaction.rsplit(" - ", 1)[-1]
         summaries, evidence = _mismatch_lines(error.get("mismatch") or {})
-        request = known.get(description, "")
         found.append(
             Finding(
                 rule="pact.verification",
-                where=f"'{description}'",
+                where=f"'{case.description}'",
                 message="; ".join(summaries) or "the provider's answer does not match the pact",
-                details="\n".join(([f"interaction: {request}"] if request else []) + evidence),
+                details="\n".join([f"interaction: {case.label()}", *evidence]),
             )
         )
-    if not found and results.get("result") is False:
+    if not found:
         found.append(
-            Finding(rule="pact.verification", message="verification failed", details=output)
+            Finding(
+                rule="pact.verification",
+                where=f"'{case.description}'",
+                message="verification failed",
+                details=f"interaction: {case.label()}\n{output}".rstrip(),
+            )
         )
     return found
+
+
+def gone(
+    case: PactCase, reason: str, findings: list[Finding], seconds: float, log: Path | None
+) -> StepResult:
+    """The step's end when the provider as a whole stops working mid-run."""
+    message = f"the provider {reason}; verify was verifying '{case.description}'"
+    details = f"provider log (last lines):\n{log_tail(log)}" if log is not None else ""
+    broken = Finding(rule="provider.broken", message=message, details=details)
+    return StepResult("verify", "error", seconds, message, [*findings, broken])
+
+
+@dataclass(frozen=True)
+class VerifierSettings:
+    """How the verifier reaches the provider."""
+
+    base_url: str
+    provider: str
+    states_url: str
+    token: str | None
+    request_timeout: float
+
+
+def verify_case(case: PactCase, settings: VerifierSettings) -> tuple[bool, dict[str, Any], str]:
+    """Run the verifier on one interaction: passed, its results JSON, its output."""
+    from pact import Verifier
+
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    verifier = (
+        Verifier(settings.provider, host=host)
+        .add_transport(url=settings.base_url)
+        .set_coloured_output(enabled=False)
+        .set_request_timeout(int((settings.request_timeout + RELAY_MARGIN) * 1000))
+        .state_handler(settings.states_url, teardown=True, body=True)
+        .add_source(case.file)
+        .filter(exactly(case.description))
+    )
+    if settings.token:
+        verifier.add_custom_header("Authorization", f"Bearer {settings.token}")
+    try:
+        verifier.verify()
+        passed = True
+    except RuntimeError:
+        passed = False
+    return passed, verifier.results, verifier.output(strip_ansi=True)
 
 
 def run_verify(
@@ -108,41 +225,49 @@ def run_verify(
     states_url: str | None = None,
     token: str | None = None,
     provider: str = PROVIDER,
+    request_timeout: float = REQUEST_TIMEOUT,
+    provider_log: Path | None = None,
 ) -> StepResult:
-    """Verify every pact in ``pacts_dir`` against the provider at ``base_url``."""
-    from pact import Verifier
+    """Verify every pact in ``pacts_dir`` against the provider at ``base_url``.
 
+    ``provider_log``, when the caller started the provider, is quoted in the findings
+    of states the provider could not set up.
+    """
     started = time.monotonic()
     files = pact_files(pacts_dir)
+    cases = [case for file in files for case in pact_cases(file)]
     require_reachable(base_url)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
-    host = urlsplit(base_url).hostname or "localhost"
-    verifier = (
-        Verifier(provider, host=host)
-        .add_transport(url=base_url)
-        .set_coloured_output(enabled=False)
-        .set_request_timeout(REQUEST_TIMEOUT_MS)
-        .set_error_on_empty_pact()
-        .state_handler(states_url or base_url + STATES_PATH, teardown=True, body=True)
-    )
-    for file in files:
-        verifier.add_source(file)
-    if token:
-        verifier.add_custom_header("Authorization", f"Bearer {token}")
-    with captured_stdout_fd():
-        try:
-            verifier.verify()
-            passed = True
-        except RuntimeError:
-            passed = False
-    results = verifier.results
-    output = verifier.output(strip_ansi=True)
-    interactions = results.get("interactionResults", [])
+    target = states_url or base_url + STATES_PATH
+    findings: list[Finding] = []
+    failed = 0
+    with (
+        StateRelay(target, timeout=request_timeout, base_url=base_url) as relay,
+        native_output_silenced(),
+    ):
+        settings = VerifierSettings(base_url, provider, relay.url, token, request_timeout)
+        for case in cases:
+            doing(f"verifying '{case.description}': {case.label()}")
+            passed, results, output = verify_case(case, settings)
+            state_failures = [f for f in relay.take_failures() if f.action == "setup"]
+            if len(results.get("interactionResults", [])) != 1:
+                raise UsageError(
+                    f"{case.file}: the verifier did not find the interaction "
+                    f"'{case.description}' (is the file a pact for {provider}?)"
+                )
+            if relay.broken is not None:
+                return gone(case, relay.broken, findings, time.monotonic() - started, provider_log)
+            if passed:
+                continue
+            failed += 1
+            if state_failures:
+                findings.append(state_finding(case, state_failures[0], provider_log))
+            else:
+                findings += mismatch_findings(case, results, output)
     seconds = time.monotonic() - started
     names = ", ".join(file.name for file in files)
-    if passed:
-        summary = f"{len(interactions)} interaction(s) from {names} verified"
+    if not failed:
+        summary = f"{len(cases)} interaction(s) from {names} verified"
         return StepResult("verify", "passed", seconds, summary)
-    findings = findings_from(results, output, files)
-    summary = f"{len(findings)} of {len(interactions)} interaction(s) from {names} failed"
+    summary = f"{failed} of {len(cases)} interaction(s) from {names} failed"
     return StepResult("verify", "failed", seconds, summary, findings)
