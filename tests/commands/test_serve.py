@@ -113,3 +113,54 @@ def test_tokens_file_is_read(tmp_path: Path) -> None:
         assert answer.status_code == 200
     finally:
         server.stop()
+
+
+def test_test_mode_refuses_a_host_that_is_not_loopback() -> None:
+    done = serve("--test-states", "--host", "0.0.0.0", env={"THREADPACT_TOKENS": "t=a"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "threadpact: --test-states lets anyone who reaches 0.0.0.0 mint a working token; "
+        "serve it on a loopback --host, or pass --allow-remote-test-states"
+    )
+
+
+def test_test_mode_from_the_environment_is_held_to_the_same_rule() -> None:
+    env = {"THREADPACT_TOKENS": "t=a", "THREADPACT_TEST_STATES": "1"}
+    done = serve("--host", "192.0.2.10", env=env)
+    assert done.returncode == 2
+    assert "mint a working token" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "extra"),
+    [("127.0.0.1", ()), ("0.0.0.0", ("--allow-remote-test-states",))],
+)
+def test_test_mode_warns_on_start(tmp_path: Path, host: str, extra: tuple[str, ...]) -> None:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "threadpact", "serve", "--test-states", "--host", host,
+        "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 't.db'}", *extra,
+    ]  # fmt: skip
+    server = start_process(command, port, tmp_path / "serve.log")
+    try:
+        answer = httpx.post(
+            server.base_url + "/_threadpact/provider-states",
+            json={"state": "no threads exist", "action": "setup"},
+        )
+        assert answer.status_code == 200
+    finally:
+        server.stop()
+    first = server.output().splitlines()[0]
+    assert first.startswith("threadpact: WARNING: test mode: POST /_threadpact/provider-states")
+    assert "mint a working bearer token" in first
+
+
+def test_no_warning_without_test_mode(tmp_path: Path) -> None:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "threadpact", "serve", "--port", str(port),
+        "--database-url", f"sqlite:///{tmp_path / 't.db'}",
+    ]  # fmt: skip
+    server = start_process(command, port, tmp_path / "serve.log")
+    server.stop()
+    assert "WARNING" not in server.output()

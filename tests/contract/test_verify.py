@@ -123,7 +123,7 @@ def test_a_provider_whose_create_lies_about_the_id_fails(tmp_path: Path, pacts: 
     assert done.returncode == 1, done.stdout
     assert "[pact.verification] 'a read of an existing thread': " in done.stdout
     assert (
-        "interaction: GET /threads/3f2504e0-4f89-41d3-9a0c-0305e82c3301 given a thread exists"
+        "interaction: GET /threads/3f2504e0-4f89-41d3-9a0c-0305e82c3301 given 'a thread exists'"
         in done.stdout
     )
     assert "expected: 200" in done.stdout

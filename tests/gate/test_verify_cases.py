@@ -1,0 +1,70 @@
+"""Verification runs one interaction at a time: each found exactly, whatever its name."""
+
+import json
+from pathlib import Path
+
+from tests.fixtures.databases import sqlite_url
+from tests.fixtures.processes import start_provider
+from threadpact.gate.verify import exactly, pact_cases, run_verify
+
+V2_PACT = {
+    "consumer": {"name": "some-front-end"},
+    "provider": {"name": "threadpact-api"},
+    "interactions": [
+        {
+            "description": "health (a+b)?",
+            "request": {"method": "GET", "path": "/healthz"},
+            "response": {"status": 200},
+        },
+        {
+            "description": "health (a+b)",
+            "providerState": "no threads exist",
+            "request": {"method": "GET", "path": "/healthz"},
+            "response": {"status": 418},
+        },
+    ],
+    "metadata": {"pactSpecification": {"version": "2.0.0"}},
+}
+
+
+def test_v2_states_and_v4_message_interactions_are_read(tmp_path: Path) -> None:
+    v4 = {
+        "interactions": [
+            {"type": "Asynchronous/Messages", "description": "an event"},
+            {
+                "type": "Synchronous/HTTP",
+                "description": "a read",
+                "providerStates": [{"name": "a thread exists"}],
+                "request": {"method": "get", "path": "/threads/1"},
+            },
+        ]
+    }
+    (tmp_path / "v2.json").write_text(json.dumps(V2_PACT))
+    (tmp_path / "v4.json").write_text(json.dumps(v4))
+    [_, stated] = pact_cases(tmp_path / "v2.json")
+    assert stated.states == ("no threads exist",)
+    [read] = pact_cases(tmp_path / "v4.json")
+    assert read.label() == "GET /threads/1 given 'a thread exists' (v4.json)"
+
+
+def test_exactly_escapes_what_the_verifier_treats_as_syntax() -> None:
+    assert exactly("a (b)+ c's [d]") == r"^a \(b\)\+ c's \[d\]$"
+
+
+def test_each_interaction_is_verified_alone_even_with_regex_characters(tmp_path: Path) -> None:
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    (pacts / "front-end.json").write_text(json.dumps(V2_PACT))
+    server = start_provider(
+        sqlite_url(tmp_path / "t.db"), tmp_path / "provider.log", "--test-states"
+    )
+    try:
+        result = run_verify(server.base_url, pacts)
+    finally:
+        server.stop()
+    assert result.status == "failed"
+    assert result.summary == "1 of 2 interaction(s) from front-end.json failed"
+    [finding] = result.findings
+    assert finding.where == "'health (a+b)'"
+    assert "StatusMismatch" in finding.message
+    assert "GET /healthz given 'no threads exist' (front-end.json)" in finding.details
