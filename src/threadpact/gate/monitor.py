@@ -16,7 +16,6 @@ import subprocess
 import threading
 from collections import deque
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
@@ -66,12 +65,7 @@ class ProviderMonitor:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(self.probe_timeout + 1)
 
