@@ -51,7 +51,7 @@ from bench.common import (
     verdict,
 )
 from threadpact.gate.fuzz import FuzzOptions, schemathesis_config
-from threadpact.spec import load_spec
+from threadpact.openapi import Spec, load_spec
 
 SPEC = ROOT / "openapi.yaml"
 TOKEN_A = "bench-fuzz-alice"
@@ -96,7 +96,7 @@ def threadpact_settings(base_url: str, budget: Budget, folder: Path) -> Path:
         workers=budget.workers,
     )
     path = folder / "schemathesis.toml"
-    config = schemathesis_config(options, load_spec(SPEC))
+    config = schemathesis_config(options, Spec(load_spec(SPEC)))
     path.write_text(tomli_w.dumps(config))
     return path
 

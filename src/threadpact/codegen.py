@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 
 from threadpact.errors import UsageError
-from threadpact.spec import load_spec
+from threadpact.openapi import load_spec
 
 
 def codegen_options(root: Path) -> dict[str, object]:

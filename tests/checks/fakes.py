@@ -10,8 +10,8 @@ from schemathesis.schemas import BaseSchema
 
 from threadpact.checks.exchange import Exchange
 from threadpact.checks.types import AnyCase, Operation
+from threadpact.openapi import load_spec
 from threadpact.project import default_spec
-from threadpact.spec import load_spec
 
 BASE_URL = "http://127.0.0.1:9"
 THREAD_ID = "0b6c2a5e-3a55-4c2b-8f7e-0d9b1f1c8e21"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from threadpact.errors import UsageError
-from threadpact.gate.crosscheck import Spec, check_pact, load, run_crosscheck
+from threadpact.gate.crosscheck import Target, check_pact, load, run_crosscheck
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
@@ -35,7 +35,7 @@ Breaker = Callable[[Pact], None]
 
 
 @pytest.fixture(scope="module")
-def spec() -> Spec:
+def spec() -> Target:
     return load(SPEC)
 
 
@@ -59,18 +59,18 @@ def write(directory: Path, pact: Pact, name: str = "consumer-threadpact-api.json
     return path
 
 
-def mismatches(spec: Spec, path: Path) -> set[tuple[str, str, str]]:
+def mismatches(spec: Target, path: Path) -> set[tuple[str, str, str]]:
     """``(description, rule, pointer)`` of every mismatch in one pact file."""
     return {(d, m.rule, m.pointer) for d, m in check_pact(spec, path)[1]}
 
 
-def test_the_legal_v4_pact_passes(spec: Spec) -> None:
+def test_the_legal_v4_pact_passes(spec: Target) -> None:
     count, found = check_pact(spec, V4)
     assert found == []
     assert count == 11
 
 
-def test_the_legal_v3_pact_passes(spec: Spec) -> None:
+def test_the_legal_v3_pact_passes(spec: Target) -> None:
     count, found = check_pact(spec, V3)
     assert found == []
     assert count == 5
@@ -299,7 +299,7 @@ V4_BROKEN: list[tuple[str, Breaker, str, str, str]] = [
     ids=[case[0] for case in V4_BROKEN],
 )
 def test_each_broken_v4_interaction_is_found(
-    tmp_path: Path, spec: Spec, breaker: Breaker, description: str, rule: str, below: str
+    tmp_path: Path, spec: Target, breaker: Breaker, description: str, rule: str, below: str
 ) -> None:
     pact = read(V4)
     breaker(pact)
@@ -354,7 +354,7 @@ V3_BROKEN: list[tuple[str, Breaker, str, str, str]] = [
     ids=[case[0] for case in V3_BROKEN],
 )
 def test_each_broken_v3_interaction_is_found(
-    tmp_path: Path, spec: Spec, breaker: Breaker, description: str, rule: str, below: str
+    tmp_path: Path, spec: Target, breaker: Breaker, description: str, rule: str, below: str
 ) -> None:
     pact = read(V3)
     breaker(pact)
@@ -363,7 +363,7 @@ def test_each_broken_v3_interaction_is_found(
     assert (description, rule, pointer) in found, sorted(found)
 
 
-def test_a_negative_test_may_send_a_broken_request(spec: Spec, tmp_path: Path) -> None:
+def test_a_negative_test_may_send_a_broken_request(spec: Target, tmp_path: Path) -> None:
     # The committed pact already expects 422 for a client-sent id; the same request
     # expecting 201 is a finding.
     pact = read(V4)
@@ -374,7 +374,7 @@ def test_a_negative_test_may_send_a_broken_request(spec: Spec, tmp_path: Path) -
     assert {rule for _d, rule, _p in found} == {"crosscheck.request-body"}
 
 
-def test_a_provider_state_expression_in_the_path_is_accepted(spec: Spec, tmp_path: Path) -> None:
+def test_a_provider_state_expression_in_the_path_is_accepted(spec: Target, tmp_path: Path) -> None:
     pact = read(V3)
     request(pact, FETCH)["path"] = "/threads/${thread_id}"
     assert mismatches(spec, write(tmp_path, pact)) == set()

@@ -19,18 +19,18 @@ from threadpact.gate.fuzz import (
     redact,
     schemathesis_config,
 )
+from threadpact.openapi import Spec, load_spec
 from threadpact.project import default_spec
-from threadpact.spec import load_spec
 
 URL = "http://127.0.0.1:9"
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, object]:
-    return load_spec(default_spec())
+def document() -> Spec:
+    return Spec(load_spec(default_spec()))
 
 
-def test_the_config_is_one_schemathesis_accepts(document: dict[str, object]) -> None:
+def test_the_config_is_one_schemathesis_accepts(document: Spec) -> None:
     options = FuzzOptions(URL, ("token-a", "token-b"), seed=7, max_examples=3, max_time=2.5)
     config = schemathesis_config(options, document)
     assert config["seed"] == 7
@@ -43,7 +43,7 @@ def test_the_config_is_one_schemathesis_accepts(document: dict[str, object]) -> 
     assert project.workers == 1
 
 
-def test_checks_are_tuned_not_excluded(document: dict[str, object]) -> None:
+def test_checks_are_tuned_not_excluded(document: Spec) -> None:
     config = schemathesis_config(FuzzOptions(URL, ("token-a",)), document)
     checks = config["checks"]
     assert checks["positive_data_acceptance"]["expected-statuses"] == list(POSITIVE_STATUSES)
@@ -55,11 +55,11 @@ def test_checks_are_tuned_not_excluded(document: dict[str, object]) -> None:
     assert "400" not in POSITIVE_STATUSES
 
 
-def test_the_token_goes_through_the_spec_bearer_scheme(document: dict[str, object]) -> None:
+def test_the_token_goes_through_the_spec_bearer_scheme(document: Spec) -> None:
     assert authorization(document, "token-a") == {
         "auth": {"openapi": {"bearerAuth": {"bearer": "token-a"}}}
     }
-    assert authorization({"paths": {}}, "token-a") == {
+    assert authorization(Spec({"paths": {}}), "token-a") == {
         "headers": {"Authorization": "Bearer token-a"}
     }
 
@@ -89,14 +89,14 @@ def test_bad_options_are_one_line_usage_errors(
         check_options(FuzzOptions(URL, tokens, phases=phases))
 
 
-def test_a_link_to_a_missing_operation_is_a_usage_error(
-    document: dict[str, object], tmp_path: Path
-) -> None:
-    broken = yaml.safe_load(yaml.safe_dump(document))
+def test_a_link_to_a_missing_operation_is_a_usage_error(document: Spec, tmp_path: Path) -> None:
+    broken = yaml.safe_load(yaml.safe_dump(document.document))
     links = broken["paths"]["/threads"]["post"]["responses"]["201"]["links"]
     links["GetThread"]["operationId"] = "getThreadTypo"
-    with pytest.raises(UsageError, match=r"link GetThread of POST /threads .* 'getThreadTypo'"):
-        check_links(broken, tmp_path / "spec.yaml")
+    with pytest.raises(
+        UsageError, match=r"link 'GetThread' names no operation of the spec \('getThreadTypo'\)"
+    ):
+        check_links(Spec(broken), tmp_path / "spec.yaml")
 
 
 def test_a_broken_spec_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from threadpact.errors import UsageError
-from threadpact.gate.lint import RULES, run_lint
+from threadpact.gate.lint import LINT_RULES, run_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
@@ -67,7 +67,7 @@ def test_the_committed_spec_is_clean() -> None:
     assert [finding.text() for finding in result.findings] == []
     assert result.status == "passed"
     assert result.name == "lint"
-    assert str(len(RULES)) in result.summary
+    assert str(len(LINT_RULES)) in result.summary
 
 
 Breaker = Callable[[Spec], None]
@@ -298,7 +298,7 @@ def test_each_broken_rule_is_found_where_it_breaks(
 
 
 def test_every_rule_has_a_broken_copy() -> None:
-    assert {case[2] for case in BROKEN} == set(RULES) | {"lint.openapi"}
+    assert {case[2] for case in BROKEN} == set(LINT_RULES) | {"lint.openapi"}
 
 
 def test_every_openapi_error_is_reported(tmp_path: Path, spec: Spec) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import start_provider
-from threadpact.gate.verify import exactly, pact_cases, run_verify
+from threadpact.gate.verify import exactly, http_interactions, run_verify
 
 V2_PACT = {
     "consumer": {"name": "some-front-end"},
@@ -36,14 +36,15 @@ def test_v2_states_and_v4_message_interactions_are_read(tmp_path: Path) -> None:
                 "description": "a read",
                 "providerStates": [{"name": "a thread exists"}],
                 "request": {"method": "get", "path": "/threads/1"},
+                "response": {"status": 200},
             },
         ]
     }
     (tmp_path / "v2.json").write_text(json.dumps(V2_PACT))
     (tmp_path / "v4.json").write_text(json.dumps(v4))
-    [_, stated] = pact_cases(tmp_path / "v2.json")
-    assert stated.states == ("no threads exist",)
-    [read] = pact_cases(tmp_path / "v4.json")
+    [_, stated] = http_interactions(tmp_path / "v2.json")
+    assert stated.state_names == ("no threads exist",)
+    [read] = http_interactions(tmp_path / "v4.json")
     assert read.label() == "GET /threads/1 given 'a thread exists' (v4.json)"
 
 

@@ -1,13 +1,12 @@
 """The ``crosscheck`` step: every pact interaction is a legal exchange under the spec.
 
 Bi-directional contract testing without a broker: the consumer's pact files (V2, V3
-or V4, from any pact library) are checked against ``openapi.yaml`` alone, with no
-provider running. For each HTTP interaction, the example values the pact records
-(what the consumer sends, and what it expects back) must be allowed by the spec: the
-path and method, path, query and header parameters, the request body, the status,
-the response headers the spec documents, and the response body for its content type.
-Schemas are checked with a real JSON Schema validator (OAS 3.1 dialect, ``$ref``s
-resolved against the whole spec, ``uuid`` and ``date-time`` formats asserted).
+or V4, from any pact library, read by :mod:`threadpact.pacts`) are checked against
+the spec alone, with no provider running. For each HTTP interaction, the example
+values the pact records (what the consumer sends, and what it expects back) must be
+allowed by the spec: the path and method, path, query and header parameters, the
+request body, the status, the response headers the spec documents, and the response
+body for its content type (:class:`threadpact.openapi.SchemaChecker`).
 
 A negative test is legal: when the pact expects a 4xx, the request may break the spec
 (that is the point of the interaction), so request mismatches are not reported; the
@@ -23,40 +22,23 @@ rather than a usage error: it is a committed contract artifact, and the report s
 name it next to the other findings while every other pact file is still checked.
 """
 
-import base64
-import binascii
-import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import unquote
 
-from openapi_schema_validator import OAS31Validator, oas31_format_checker
-from referencing import Registry
 from referencing.exceptions import Unresolvable
-from referencing.jsonschema import DRAFT202012
 
 from threadpact.errors import UsageError
-from threadpact.gate.lint import (
-    Operation,
-    as_dict,
-    child,
-    operations,
-    parameters,
-    resolve,
-    responses,
-    security_of,
-    walk,
-)
 from threadpact.gate.report import Finding, StepResult
 from threadpact.names import PROVIDER_STATES
-from threadpact.spec import load_spec
+from threadpact.openapi import Located, Operation, SchemaChecker, Spec, as_dict, load_spec
+from threadpact.pacts import Body, Interaction, find_pacts, media_type, read_pact
+from threadpact.pointers import child
 
-SPEC_URI = "urn:threadpact:openapi"
-HTTP = "Synchronous/HTTP"
 STATE_EXPRESSION = re.compile(r"^\$\{[^}]+\}$")
 # Headers any HTTP response may carry without the spec documenting them.
 GENERIC_HEADERS = frozenset(
@@ -65,14 +47,6 @@ GENERIC_HEADERS = frozenset(
 )
 # Request headers OpenAPI describes elsewhere (content, security), never as parameters.
 RESERVED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-
-
-class BadPact(Exception):
-    """A pact file or interaction that cannot be read as one."""
-
-    def __init__(self, pointer: str, message: str) -> None:
-        super().__init__(message)
-        self.pointer = pointer
 
 
 @dataclass(frozen=True)
@@ -84,270 +58,30 @@ class Mismatch:
     message: str
 
 
-@dataclass(frozen=True)
-class Body:
-    """A body as a value, its media type and where both are in the pact."""
+@dataclass
+class Target:
+    """The spec the pacts are checked against, with its validators and provider states."""
 
-    value: Any
-    media: str
-    media_pointer: str
-    pointer: str
+    spec: Spec
+    schemas: SchemaChecker = field(init=False)
+    states: set[str] = field(init=False)
 
-
-@dataclass(frozen=True)
-class Exchange:
-    """One HTTP interaction of a pact, normalised across pact versions."""
-
-    description: str
-    pointer: str
-    states: list[tuple[str, str]]
-    method: str
-    path: str
-    query: dict[str, list[tuple[str, str]]]
-    request_headers: dict[str, tuple[str, str]]
-    request_body: Body | None
-    status: int
-    response_headers: dict[str, tuple[str, str]]
-    response_body: Body | None
-
-
-# Reading pact files ----------------------------------------------------------------
-
-
-def media_type(text: str) -> str:
-    """``application/json`` from ``Application/JSON; charset=utf-8``."""
-    return text.split(";", 1)[0].strip().lower()
-
-
-def is_json(media: str) -> bool:
-    """Whether a media type carries JSON."""
-    return media == "application/json" or media.endswith("+json")
-
-
-def read_headers(raw: Any, pointer: str) -> dict[str, tuple[str, str]]:
-    """Lower-cased name -> (pointer, value); list values (V4) are joined with commas."""
-    found: dict[str, tuple[str, str]] = {}
-    for name, value in as_dict(raw).items():
-        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        found[str(name).lower()] = (child(pointer, name), text)
-    return found
-
-
-def read_query(raw: Any, pointer: str) -> dict[str, list[tuple[str, str]]]:
-    """Name -> [(pointer, value)], from a V3/V4 mapping or a V2 query string."""
-    found: dict[str, list[tuple[str, str]]] = {}
-    if isinstance(raw, str):
-        for name, value in parse_qsl(raw, keep_blank_values=True):
-            found.setdefault(name, []).append((pointer, value))
-        return found
-    for name, values in as_dict(raw).items():
-        listed = values if isinstance(values, list) else [values]
-        for index, value in enumerate(listed):
-            spot = child(pointer, name, index) if isinstance(values, list) else child(pointer, name)
-            found.setdefault(str(name), []).append((spot, str(value)))
-    return found
-
-
-def read_body(
-    side: dict[str, Any], pointer: str, headers: dict[str, tuple[str, str]], v4: bool
-) -> Body | None:
-    """The body of a request or response, decoded, or None if the pact has none."""
-    raw = side.get("body")
-    header_pointer, header_type = headers.get("content-type", (None, None))
-    if v4 and isinstance(raw, dict):
-        if raw.get("content") is None:
-            return None
-        stated = raw.get("contentType")
-        declared = str(stated) if stated else header_type
-        where = child(pointer, "body", "contentType") if stated else header_pointer
-        value = decode(raw["content"], raw.get("encoded"), declared, child(pointer, "body"))
-        spot = child(pointer, "body", "content")
-    elif raw is None:
-        return None
-    else:
-        declared, where, value, spot = header_type, header_pointer, raw, child(pointer, "body")
-    if declared is None:
-        declared = "text/plain" if isinstance(value, str) else "application/json"
-    return Body(value, media_type(declared), where or spot, spot)
-
-
-def decode(content: Any, encoded: Any, declared: str | None, pointer: str) -> Any:
-    """A V4 body's content as a JSON value (or text, for non-JSON types)."""
-    json_body = declared is None or is_json(media_type(declared))
-    if isinstance(encoded, str) and encoded.lower() == "base64":
-        try:
-            content = base64.b64decode(str(content), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise BadPact(pointer, "the body is marked base64 but does not decode") from None
-    elif not (isinstance(encoded, str) and encoded.lower() == "json"):
-        return content
-    if json_body and isinstance(content, str):
-        try:
-            return json.loads(content)
-        except ValueError:
-            raise BadPact(pointer, "the body is not the JSON its content type says") from None
-    return content
-
-
-def read_states(raw: dict[str, Any], pointer: str) -> list[tuple[str, str]]:
-    """(pointer, name) of each provider state (V3/V4 list, or the V2 single state)."""
-    if isinstance(raw.get("providerState"), str):
-        return [(child(pointer, "providerState"), raw["providerState"])]
-    states = raw.get("providerStates")
-    return [
-        (child(pointer, "providerStates", index, "name"), str(as_dict(state).get("name")))
-        for index, state in enumerate(states if isinstance(states, list) else [])
-    ]
-
-
-def read_exchange(raw: Any, pointer: str, v4: bool) -> Exchange:
-    """One interaction as an :class:`Exchange`; :class:`BadPact` if it cannot be one."""
-    if not isinstance(raw, dict):
-        raise BadPact(pointer, "an interaction must be a JSON object")
-    kind = raw.get("type", HTTP)
-    if kind != HTTP:
-        raise BadPact(
-            child(pointer, "type"), f"type {kind!r} is not {HTTP!r}; the spec describes HTTP only"
-        )
-    request, response = as_dict(raw.get("request")), as_dict(raw.get("response"))
-    method, path, status = request.get("method"), request.get("path"), response.get("status")
-    if not isinstance(method, str) or not isinstance(path, str) or not isinstance(status, int):
-        raise BadPact(pointer, "needs request.method, request.path and an integer status")
-    req, res = child(pointer, "request"), child(pointer, "response")
-    request_headers = read_headers(request.get("headers"), child(req, "headers"))
-    response_headers = read_headers(response.get("headers"), child(res, "headers"))
-    return Exchange(
-        description=str(raw.get("description", pointer)),
-        pointer=pointer,
-        states=read_states(raw, pointer),
-        method=method.lower(),
-        path=path,
-        query=read_query(request.get("query"), child(req, "query")),
-        request_headers=request_headers,
-        request_body=read_body(request, req, request_headers, v4),
-        status=status,
-        response_headers=response_headers,
-        response_body=read_body(response, res, response_headers, v4),
-    )
-
-
-def pact_version(pact: dict[str, Any]) -> int:
-    """The pact specification's major version (4 if interactions carry a type)."""
-    metadata = as_dict(pact.get("metadata"))
-    spec = as_dict(metadata.get("pactSpecification") or metadata.get("pact-specification"))
-    version = str(spec.get("version", ""))
-    if version[:1].isdigit():
-        return int(version.split(".", maxsplit=1)[0])
-    interactions = pact.get("interactions")
-    typed = isinstance(interactions, list) and any("type" in as_dict(i) for i in interactions)
-    return 4 if typed else 3
-
-
-# The spec --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Route:
-    """A path template of the spec, as a regular expression."""
-
-    template: str
-    pattern: re.Pattern[str]
-    names: list[str]
-    operations: dict[str, Operation]
-
-
-def route(template: str, ops: dict[str, Operation]) -> Route:
-    """Compile ``/threads/{thread_id}`` so each parameter is one path segment."""
-    pieces = re.split(r"(\{[^{}/]+\})", template)
-    names = [piece[1:-1] for piece in pieces[1::2]]
-    regex = "".join("([^/]+)" if i % 2 else re.escape(piece) for i, piece in enumerate(pieces))
-    return Route(template, re.compile(regex), names, ops)
-
-
-class Spec:
-    """A loaded spec, indexed for matching requests and validating values."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-        self.registry: Registry[Any] = Registry().with_resource(
-            SPEC_URI, DRAFT202012.create_resource(document)
-        )
-        self.places: dict[int, str] = {}
-        for node, parts in walk(document, ()):
-            if isinstance(node, dict):
-                self.places.setdefault(id(node), child("", *parts))
-        grouped: dict[str, dict[str, Operation]] = {}
-        for op in operations(document):
-            grouped.setdefault(op.path, {})[op.method] = op
-        self.routes = sorted(
-            (route(path, ops) for path, ops in grouped.items()),
-            key=lambda r: (len(r.names), -len(r.template)),
-        )
-        servers = document.get("servers")
-        bases = [str(as_dict(server).get("url", "")) for server in servers or []]
-        # "" first, then each server URL's path ("/api/v1"), once each.
-        self.prefixes = list(
-            dict.fromkeys(["", *(re.sub(r"^[a-z]+://[^/]+", "", b).rstrip("/") for b in bases)])
-        )
-        states = document.get("x-provider-states")
+    def __post_init__(self) -> None:
+        self.schemas = SchemaChecker(self.spec)
+        declared = self.spec.document.get("x-provider-states")
         self.states = (
-            {str(as_dict(s).get("name", s)) for s in states}
-            if isinstance(states, list)
+            {str(as_dict(s).get("name", s)) for s in declared}
+            if isinstance(declared, list)
             else set(PROVIDER_STATES)
         )
-        self._validators: dict[str, Any] = {}
-
-    def errors(self, schema_pointer: str, instance: Any) -> Iterator[tuple[str, str, str]]:
-        """``(pointer below the instance, message, spec pointer)`` per schema violation."""
-        validator = self._validators.get(schema_pointer)
-        if validator is None:
-            validator = OAS31Validator(
-                {"$ref": f"{SPEC_URI}#{quote(schema_pointer, safe='/~')}"},
-                registry=self.registry,
-                format_checker=oas31_format_checker,
-            )
-            self._validators[schema_pointer] = validator
-        try:
-            found = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path)))
-        except Unresolvable as exc:
-            yield "", f"the spec's schema has an unresolvable $ref {exc.ref!r}", schema_pointer
-            return
-        for error in found:
-            where = self.places.get(id(error.schema), schema_pointer)
-            spec_pointer = child(where, error.validator)
-            path = child("", *error.path)
-            extras = unexpected(error)
-            if extras:
-                for name in extras:
-                    yield child(path, name), f"{name!r} is not allowed here", spec_pointer
-            else:
-                message = error.message if len(error.message) < 200 else error.message[:197] + "..."
-                yield path, message, spec_pointer
 
 
-def unexpected(error: Any) -> list[str]:
-    """The member names an ``additionalProperties: false`` error is about."""
-    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
-        return []
-    schema = as_dict(error.schema)
-    if schema.get("patternProperties"):
-        return []
-    return [name for name in error.instance if name not in as_dict(schema.get("properties"))]
-
-
-# Checking one exchange -------------------------------------------------------------
-
-
-def schema_types(spec: Spec, schema: Any) -> set[str]:
-    """The JSON types a (resolved) schema names at its top level."""
-    node = as_dict(resolve(spec.document, schema, "")[0])
-    kind = node.get("type")
-    return {kind} if isinstance(kind, str) else {str(t) for t in kind or []}
+# Values ------------------------------------------------------------------------------
 
 
 def coerce(spec: Spec, schema: Any, text: str) -> Any:
     """A parameter's text as the JSON value its schema expects, when it can be one."""
-    types = schema_types(spec, schema)
+    types = spec.shape(schema).types
     if not types or "string" in types:
         return text
     if "integer" in types and re.fullmatch(r"-?\d+", text):
@@ -357,29 +91,31 @@ def coerce(spec: Spec, schema: Any, text: str) -> Any:
     if "boolean" in types and text in ("true", "false"):
         return text == "true"
     if "array" in types:
-        items = as_dict(resolve(spec.document, schema, "")[0]).get("items")
+        items = as_dict(spec.resolve(schema).value).get("items")
         return [coerce(spec, items, part) for part in text.split(",")]
     return text
 
 
 def check_value(
-    spec: Spec, rule: str, label: str, param: tuple[dict[str, Any], str], value: Any, where: str
+    target: Target, rule: str, label: str, param: Located[dict[str, Any]], value: Any, where: str
 ) -> Iterator[Mismatch]:
     """A parameter or header value against its schema."""
-    node, pointer = param
-    if "schema" not in node:
+    if "schema" not in param.value:
         return
-    schema, schema_pointer = resolve(spec.document, node["schema"], child(pointer, "schema"))
+    schema = target.spec.resolve(param.value["schema"], child(param.pointer, "schema"))
     if isinstance(value, str):
-        value = coerce(spec, schema, value)
-    for _path, message, spec_pointer in spec.errors(schema_pointer, value):
+        value = coerce(target.spec, schema.value, value)
+    for _path, message, spec_pointer in target.schemas.errors(schema.pointer, value):
         yield Mismatch(rule, where, f"{label}: {message} (spec: {spec_pointer})")
 
 
-def find_operation(spec: Spec, ex: Exchange) -> tuple[Operation, dict[str, str]] | Mismatch:
-    """The operation an exchange calls, with its raw path parameter values."""
-    matched: list[tuple[Route, re.Match[str]]] = []
-    for prefix in spec.prefixes:
+# Requests ----------------------------------------------------------------------------
+
+
+def find_operation(spec: Spec, ex: Interaction) -> tuple[Operation, dict[str, str]] | Mismatch:
+    """The operation an interaction calls, with its raw path parameter values."""
+    matched = []
+    for prefix in spec.path_prefixes:
         if ex.path.startswith(prefix):
             rest = ex.path[len(prefix) :] or "/"
             matched += [(r, m) for r in spec.routes if (m := r.pattern.fullmatch(rest))]
@@ -405,69 +141,73 @@ def find_operation(spec: Spec, ex: Exchange) -> tuple[Operation, dict[str, str]]
 
 
 def check_path(
-    spec: Spec, ex: Exchange, op: Operation, values: dict[str, str]
+    target: Target, ex: Interaction, op: Operation, values: dict[str, str]
 ) -> Iterator[Mismatch]:
     """Path parameter values against their schemas."""
-    params = parameters(spec.document, op)
+    params = target.spec.parameters(op)
     where = child(ex.pointer, "request", "path")
     for name, value in values.items():
         param = params.get(("path", name))
         if param is None or STATE_EXPRESSION.match(value):
             continue
         label = f"path parameter {name}={value!r}"
-        yield from check_value(spec, "crosscheck.path-parameter", label, param, value, where)
+        yield from check_value(target, "crosscheck.path-parameter", label, param, value, where)
 
 
-def check_query(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch]:
+def check_query(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """Query parameters: documented, present when required, valid."""
-    params = {key[1]: found for key, found in parameters(spec.document, op).items()}
-    params = {name: p for name, p in params.items() if p[0].get("in") == "query"}
+    spec = target.spec
+    params = {
+        key[1]: found
+        for key, found in spec.parameters(op).items()
+        if found.value.get("in") == "query"
+    }
     base = child(ex.pointer, "request", "query")
     for name, values in ex.query.items():
         if name not in params:
             yield Mismatch("crosscheck.query", values[0][0], f"{op.label} has no query {name!r}")
             continue
-        array = "array" in schema_types(spec, params[name][0].get("schema"))
+        schema = params[name].value.get("schema")
+        array = "array" in spec.shape(schema).types
         if len(values) > 1 and not array:
             yield Mismatch("crosscheck.query", values[1][0], f"query {name!r} given twice")
         value: Any = [v for _, v in values] if array and len(values) > 1 else values[0][1]
         if isinstance(value, list):
-            schema = as_dict(resolve(spec.document, params[name][0].get("schema"), "")[0])
-            value = [coerce(spec, schema.get("items"), v) for v in value]
+            items = as_dict(spec.resolve(schema).value).get("items")
+            value = [coerce(spec, items, v) for v in value]
         label = f"query {name}={values[0][1]!r}"
-        yield from check_value(spec, "crosscheck.query", label, params[name], value, values[0][0])
-    for name, (node, _pointer) in params.items():
-        if node.get("required") is True and name not in ex.query:
+        yield from check_value(target, "crosscheck.query", label, params[name], value, values[0][0])
+    for name, param in params.items():
+        if param.value.get("required") is True and name not in ex.query:
             yield Mismatch("crosscheck.query", base, f"{op.label} requires query {name!r}")
 
 
-def check_request_headers(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch]:
+def check_request_headers(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """Header parameters present when required and valid; the credential's scheme."""
     base = child(ex.pointer, "request", "headers")
-    for (where, name), param in parameters(spec.document, op).items():
+    for (where, name), param in target.spec.parameters(op).items():
         if where != "header" or name in RESERVED_HEADERS:
             continue
         if name not in ex.request_headers:
-            if param[0].get("required") is True:
-                header_name = param[0]["name"]
+            if param.value.get("required") is True:
                 yield Mismatch(
                     "crosscheck.request-header",
                     base,
-                    f"{op.label} requires the {header_name} header",
+                    f"{op.label} requires the {param.value['name']} header",
                 )
             continue
         pointer, value = ex.request_headers[name]
-        label = f"header {param[0]['name']}: {value!r}"
-        yield from check_value(spec, "crosscheck.request-header", label, param, value, pointer)
-    yield from check_credential(spec, ex, op)
+        label = f"header {param.value['name']}: {value!r}"
+        yield from check_value(target, "crosscheck.request-header", label, param, value, pointer)
+    yield from check_credential(target.spec, ex, op)
 
 
-def check_credential(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch]:
+def check_credential(spec: Spec, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """An ``Authorization`` header uses a scheme the operation accepts (http schemes only)."""
     if "authorization" not in ex.request_headers:
         return
-    requirement, _ = security_of(spec.document, op)
-    schemes = as_dict(as_dict(spec.document.get("components")).get("securitySchemes"))
+    requirement = spec.security(op).value
+    schemes = spec.component("securitySchemes")
     wanted: set[str] = set()
     for alternative in requirement if isinstance(requirement, list) else []:
         for name in as_dict(alternative):
@@ -482,6 +222,9 @@ def check_credential(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismat
         yield Mismatch(
             "crosscheck.security", pointer, f"Authorization must be {allowed} <credential>"
         )
+
+
+# Bodies and responses ----------------------------------------------------------------
 
 
 def original(pointer: str) -> str:
@@ -499,11 +242,10 @@ def pick_media(content: dict[str, Any], media: str) -> str | None:
 
 
 def check_body(
-    spec: Spec, side: str, body: Body, owner: tuple[dict[str, Any], str], what: str
+    target: Target, side: str, body: Body, owner: Located[dict[str, Any]], what: str
 ) -> Iterator[Mismatch]:
     """A body against the content a request body or response documents (``side``)."""
-    node, pointer = owner
-    content = as_dict(node.get("content"))
+    content = as_dict(owner.value.get("content"))
     if not content:
         yield Mismatch(
             f"crosscheck.{side}-body", body.pointer, f"{what}: the spec has no body here"
@@ -520,10 +262,8 @@ def check_body(
         return
     if "schema" not in as_dict(content[key]):
         return
-    schema_pointer = resolve(
-        spec.document, content[key]["schema"], child(pointer, "content", key, "schema")
-    )[1]
-    for path, message, spec_pointer in spec.errors(schema_pointer, body.value):
+    schema = target.spec.schema_of(owner, key)
+    for path, message, spec_pointer in target.schemas.errors(schema.pointer, body.value):
         yield Mismatch(
             f"crosscheck.{side}-body",
             body.pointer + path,
@@ -531,44 +271,46 @@ def check_body(
         )
 
 
-def check_request_body(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch]:
+def check_request_body(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """A request body is sent when required, and fits the documented content."""
-    owner = resolve(spec.document, op.node.get("requestBody"), child(op.pointer, "requestBody"))
-    node = as_dict(owner[0])
+    owner = target.spec.request_body(op)
     if ex.request_body is None:
-        if node.get("required") is True:
+        if owner.value.get("required") is True:
             yield Mismatch(
                 "crosscheck.request-body",
                 child(ex.pointer, "request"),
                 f"{op.label} requires a request body",
             )
         return
-    yield from check_body(spec, "request", ex.request_body, (node, owner[1]), f"{op.label} request")
+    yield from check_body(target, "request", ex.request_body, owner, f"{op.label} request")
 
 
-def find_response(spec: Spec, op: Operation, status: int) -> tuple[str, dict[str, Any], str] | None:
+def find_response(
+    spec: Spec, op: Operation, status: int
+) -> tuple[str, Located[dict[str, Any]]] | None:
     """The response documented for a status: exact, then ``4XX``, then ``default``."""
-    documented = {found[0].upper(): found for found in responses(spec.document, op)}
+    documented = {code.upper(): (code, found) for code, found in spec.responses(op)}
     for key in (str(status), f"{status // 100}XX", "DEFAULT"):
         if key in documented:
             return documented[key]
     return None
 
 
-def check_response(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch]:
+def check_response(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """The status is documented; its documented headers and body fit."""
+    spec = target.spec
     found = find_response(spec, op, ex.status)
     if found is None:
-        codes = ", ".join(code for code, _n, _p in responses(spec.document, op))
+        codes = ", ".join(code for code, _response in spec.responses(op))
         yield Mismatch(
             "crosscheck.status",
             child(ex.pointer, "response", "status"),
             f"{op.label} documents no {ex.status} response (it documents {codes})",
         )
         return
-    code, node, pointer = found
+    code, response = found
     label = f"{op.label} {code}"
-    documented = {name.lower(): name for name in as_dict(node.get("headers"))}
+    documented = {name.lower(): name for name in as_dict(response.value.get("headers"))}
     for name, (where, value) in ex.response_headers.items():
         if name == "content-type" or (name in GENERIC_HEADERS and name not in documented):
             continue
@@ -580,91 +322,80 @@ def check_response(spec: Spec, ex: Exchange, op: Operation) -> Iterator[Mismatch
             )
             continue
         key = documented[name]
-        header = resolve(spec.document, node["headers"][key], child(pointer, "headers", key))
-        if isinstance(header[0], dict):
+        header = spec.resolve(
+            response.value["headers"][key], child(response.pointer, "headers", key)
+        )
+        if isinstance(header.value, dict):
             yield from check_value(
-                spec,
+                target,
                 "crosscheck.response-header",
                 f"{label} response header {key}: {value!r}",
-                header,
+                Located(header.value, header.pointer),
                 value,
                 where,
             )
     if ex.response_body is not None:
-        what = f"{label} response"
-        yield from check_body(spec, "response", ex.response_body, (node, pointer), what)
+        yield from check_body(target, "response", ex.response_body, response, f"{label} response")
 
 
-def check_exchange(spec: Spec, ex: Exchange) -> list[Mismatch]:
-    """Every way one exchange breaks the spec."""
+def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
+    """Every way one interaction breaks the spec."""
     found: list[Mismatch] = [
         Mismatch("crosscheck.provider-state", pointer, f"unknown provider state {name!r}")
         for pointer, name in ex.states
-        if name not in spec.states
+        if name not in target.states
     ]
-    target = find_operation(spec, ex)
-    if isinstance(target, Mismatch):
-        return [*found, target]
-    op, values = target
+    operation = find_operation(target.spec, ex)
+    if isinstance(operation, Mismatch):
+        return [*found, operation]
+    op, values = operation
     request = [
-        *check_path(spec, ex, op, values),
-        *check_query(spec, ex, op),
-        *check_request_headers(spec, ex, op),
-        *check_request_body(spec, ex, op),
+        *check_path(target, ex, op, values),
+        *check_query(target, ex, op),
+        *check_request_headers(target, ex, op),
+        *check_request_body(target, ex, op),
     ]
     if not 400 <= ex.status < 500:
         found += request
-    return found + list(check_response(spec, ex, op))
+    return found + list(check_response(target, ex, op))
 
 
-# The step --------------------------------------------------------------------------
+# The step ----------------------------------------------------------------------------
 
 
-def pact_files(pacts: Path) -> list[Path]:
-    """The pact files to check: ``pacts`` itself, or every ``*.json`` below it."""
-    if pacts.is_file():
-        return [pacts]
-    if not pacts.is_dir():
-        raise UsageError(f"{pacts}: no such pact directory")
-    files = sorted(path for path in pacts.rglob("*.json") if path.is_file())
-    if not files:
-        raise UsageError(f"{pacts}: no pact files (*.json) found")
-    return files
-
-
-def check_pact(spec: Spec, path: Path) -> tuple[int, list[tuple[str, Mismatch]]]:
+def check_pact(target: Target, path: Path) -> tuple[int, list[tuple[str, Mismatch]]]:
     """``(interactions checked, [(interaction description, mismatch)])`` for one file."""
-    try:
-        pact = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return 0, [("", Mismatch("crosscheck.pact-file", "", f"cannot read it: {exc}"))]
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        return 0, [
-            ("", Mismatch("crosscheck.pact-file", "", f"not valid JSON at {where}: {exc.msg}"))
+    pact = read_pact(path)
+    found = [
+        (
+            description,
+            Mismatch(
+                "crosscheck.interaction" if description else "crosscheck.pact-file",
+                problem.pointer,
+                str(problem),
+            ),
+        )
+        for description, problem in pact.problems
+    ]
+    for interaction in pact.interactions:
+        found += [
+            (interaction.description, mismatch)
+            for mismatch in check_interaction(target, interaction)
         ]
-    interactions = as_dict(pact).get("interactions")
-    if not isinstance(interactions, list):
-        kind = "a message pact" if "messages" in as_dict(pact) else "not a pact"
-        return 0, [("", Mismatch("crosscheck.pact-file", "", f"{kind}: no HTTP interactions list"))]
-    v4 = pact_version(pact) >= 4
-    found: list[tuple[str, Mismatch]] = []
-    for index, raw in enumerate(interactions):
-        pointer = child("/interactions", index)
-        description = str(as_dict(raw).get("description", pointer))
-        try:
-            exchange = read_exchange(raw, pointer, v4)
-        except BadPact as exc:
-            found.append((description, Mismatch("crosscheck.interaction", exc.pointer, str(exc))))
-            continue
-        found += [(description, mismatch) for mismatch in check_exchange(spec, exchange)]
-    return len(interactions), found
+    found.sort(key=lambda item: _order(item[1].pointer))
+    return pact.count, found
 
 
-def load(spec_path: Path) -> Spec:
+def _order(pointer: str) -> int:
+    """The interaction index a pointer is under, to report in file order."""
+    parts = pointer.split("/")
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+
+
+def load(spec_path: Path) -> Target:
     """The spec, valid OpenAPI 3.1, or a usage error."""
     try:
-        return Spec(load_spec(spec_path))
+        return Target(Spec(load_spec(spec_path)))
     except Unresolvable as exc:
         raise UsageError(f"{spec_path}: cannot resolve $ref {exc.ref!r}") from None
 
@@ -672,12 +403,12 @@ def load(spec_path: Path) -> Spec:
 def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
     """Check every pact file under ``pacts_dir`` (or that one file) against the spec."""
     started = time.perf_counter()
-    spec = load(spec_path)
-    files = pact_files(pacts_dir)
+    target = load(spec_path)
+    files = find_pacts(pacts_dir)
     findings: list[Finding] = []
     total = 0
     for path in files:
-        count, found = check_pact(spec, path)
+        count, found = check_pact(target, path)
         total += count
         for description, mismatch in found:
             about = f'"{description}": ' if description else ""

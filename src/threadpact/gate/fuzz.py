@@ -37,8 +37,8 @@ from threadpact.errors import UsageError
 from threadpact.gate.activity import doing
 from threadpact.gate.report import Finding, Status, StepResult, write_reports
 from threadpact.names import AUTHORIZATION
+from threadpact.openapi import Spec, load_spec
 from threadpact.project import default_spec
-from threadpact.spec import load_spec
 
 # The budget the gate uses; `threadpact fuzz` options override each. Measured on 2 shared
 # cores against the reference provider: 20-28 s on SQLite, 21-40 s on PostgreSQL
@@ -105,27 +105,10 @@ def check_options(options: FuzzOptions) -> None:
         raise UsageError(f"phases must be some of {', '.join(PHASES)}")
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (path, method, operation)
-        for path, item in (document.get("paths") or {}).items()
-        for method, operation in (item or {}).items()
-        if isinstance(operation, dict) and method != "parameters"
-    ]
-
-
-def check_links(document: dict[str, Any], source: Path) -> None:
+def check_links(spec: Spec, source: Path) -> None:
     """Every link names an operation the spec has (else schemathesis drops the stateful phase)."""
-    known = {op.get("operationId") for _, _, op in _operations(document)}
-    for path, method, operation in _operations(document):
-        for status, response in (operation.get("responses") or {}).items():
-            for name, link in ((response or {}).get("links") or {}).items():
-                target = link.get("operationId") if isinstance(link, dict) else None
-                if target is not None and target not in known:
-                    raise UsageError(
-                        f"{source}: link {name} of {method.upper()} {path} [{status}] "
-                        f"names no operation {target!r}"
-                    )
+    for pointer, message in spec.link_errors():
+        raise UsageError(f"{source}: {message} (at {pointer})")
 
 
 def _probe(url: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -136,11 +119,11 @@ def _probe(url: str, headers: dict[str, str] | None = None) -> httpx.Response:
         raise UsageError(f"cannot reach the provider at {url}: {reason}") from None
 
 
-def check_provider(document: dict[str, Any], options: FuzzOptions) -> None:
+def check_provider(spec: Spec, options: FuzzOptions) -> None:
     """The provider answers, and accepts every token on a parameterless GET of the spec."""
     _probe(options.base_url + "/")
     path = next(
-        (p for p, method, _ in _operations(document) if method == "get" and "{" not in p), None
+        (op.path for op in spec.operations if op.method == "get" and "{" not in op.path), None
     )
     if path is None:
         return
@@ -152,29 +135,22 @@ def check_provider(document: dict[str, Any], options: FuzzOptions) -> None:
             )
 
 
-def opaque_operations(document: dict[str, Any]) -> list[str]:
+def opaque_operations(spec: Spec) -> list[str]:
     """Operation IDs that take a server-issued query parameter (see OPAQUE_QUERY_PARAMETERS)."""
-    found = []
-    components = (document.get("components") or {}).get("parameters") or {}
-    for path, method, operation in _operations(document):
-        shared = (document["paths"][path] or {}).get("parameters") or []
-        for parameter in [*shared, *(operation.get("parameters") or [])]:
-            ref = parameter.get("$ref", "") if isinstance(parameter, dict) else ""
-            resolved = components.get(ref.rsplit("/", 1)[-1], {}) if ref else parameter
-            in_query = resolved.get("in") == "query"
-            if in_query and resolved.get("name") in OPAQUE_QUERY_PARAMETERS:
-                found.append(str(operation.get("operationId") or f"{method.upper()} {path}"))
-                break
-    return found
+    return [
+        op.operation_id or f"{op.method.upper()} {op.path}"
+        for op in spec.operations
+        if any(("query", name) in spec.parameters(op) for name in OPAQUE_QUERY_PARAMETERS)
+    ]
 
 
-def authorization(document: dict[str, Any], token: str) -> dict[str, Any]:
+def authorization(spec: Spec, token: str) -> dict[str, Any]:
     """Send A's token through the spec's bearer schemes, so schemathesis knows it is auth.
 
     As a plain header it would ride along on the cases that test a missing
     Authorization, and ``missing_required_header`` would blame the server for the 201.
     """
-    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    schemes = spec.component("securitySchemes")
     bearer = {
         name: {"bearer": token}
         for name, scheme in schemes.items()
@@ -187,7 +163,7 @@ def authorization(document: dict[str, Any], token: str) -> dict[str, Any]:
     return {"headers": {AUTHORIZATION: f"Bearer {token}"}}
 
 
-def schemathesis_config(options: FuzzOptions, document: dict[str, Any]) -> dict[str, Any]:
+def schemathesis_config(options: FuzzOptions, spec: Spec) -> dict[str, Any]:
     """The run's schemathesis configuration, in the shape of ``schemathesis.toml``."""
     statuses = {
         "positive_data_acceptance": {"expected-statuses": list(POSITIVE_STATUSES)},
@@ -199,7 +175,7 @@ def schemathesis_config(options: FuzzOptions, document: dict[str, Any]) -> dict[
         # Keys and tokens must show in curl lines; tokens are redacted to $TOKEN_A/B later.
         "output": {"sanitization": {"enabled": False}},
         "base-url": options.base_url,
-        **authorization(document, options.tokens[0]),
+        **authorization(spec, options.tokens[0]),
         "workers": options.workers,
         "request-timeout": REQUEST_TIMEOUT,
         "continue-on-failure": True,
@@ -208,7 +184,7 @@ def schemathesis_config(options: FuzzOptions, document: dict[str, Any]) -> dict[
         "phases": {phase: {"enabled": phase in options.phases} for phase in PHASES},
         "checks": statuses,
     }
-    opaque = opaque_operations(document)
+    opaque = opaque_operations(spec)
     if opaque:
         with_400 = {"expected-statuses": [*POSITIVE_STATUSES, "400"]}
         config["operations"] = [
@@ -350,26 +326,26 @@ def summary(options: FuzzOptions, collector: Collector, state: RunState, seconds
     return text
 
 
-def load_schema(options: FuzzOptions) -> tuple[dict[str, Any], BaseSchema]:
-    """The parsed spec and the schemathesis schema configured for this run."""
+def load_schema(options: FuzzOptions) -> tuple[Spec, BaseSchema]:
+    """The spec and the schemathesis schema configured for this run."""
     source = options.spec or default_spec()
-    document = load_spec(source)
-    check_links(document, source)
+    spec = Spec(load_spec(source))
+    check_links(spec, source)
     try:
-        config = schemathesis.Config.from_dict(schemathesis_config(options, document))
-        schema = schemathesis.openapi.from_dict(document, config=config)
+        config = schemathesis.Config.from_dict(schemathesis_config(options, spec))
+        schema = schemathesis.openapi.from_dict(spec.document, config=config)
     except SchemathesisError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{source}: schemathesis cannot use it: {reason}") from None
-    return document, schema
+    return spec, schema
 
 
 def run_fuzz(options: FuzzOptions) -> StepResult:
     """Fuzz a live provider; a broken setup raises UsageError, broken rules become findings."""
     started = time.monotonic()
     check_options(options)
-    document, schema = load_schema(options)
-    check_provider(document, options)
+    spec, schema = load_schema(options)
+    check_provider(spec, options)
     checks.keys.install()
     state = RunState(options.tokens, samples=SAMPLES_PER_RULE, burst=BURST_SIZE)
     collector = Collector(state.principals)

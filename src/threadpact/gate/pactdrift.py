@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from threadpact.gate.report import Finding, StepResult
+from threadpact.pacts import BadPact, listed, load_document
 
 CONSUMER_TESTS = Path("tests/contract/consumer")
 PACT_DIR_ENV = "THREADPACT_PACT_DIR"
@@ -35,8 +36,8 @@ def normalised(document: Any) -> str:
 
 def _read(path: Path) -> str:
     try:
-        return normalised(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
+        return normalised(load_document(path))
+    except BadPact as exc:
         return f"<unreadable: {exc}>\n"
 
 
@@ -44,7 +45,8 @@ def compare(committed: Path, produced: Path) -> list[Finding]:
     """A finding for every pact file that is missing, extra or different."""
     findings: list[Finding] = []
     names = sorted(
-        {p.name for p in committed.glob("*.json")} | {p.name for p in produced.glob("*.json")}
+        {str(p.relative_to(committed)) for p in listed(committed)}
+        | {str(p.relative_to(produced)) for p in listed(produced)}
     )
     for name in names:
         old, new = committed / name, produced / name

@@ -9,7 +9,6 @@ and what came back; a state the provider could not set up is a ``pact.state-setu
 finding with the provider's status and body, and the other interactions still run.
 """
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from threadpact.gate.monitor import log_tail
 from threadpact.gate.report import Finding, StepResult
 from threadpact.gate.staterelay import StateFailure, StateRelay
 from threadpact.names import PROVIDER, STATES_PATH
+from threadpact.pacts import Interaction, find_pacts, read_pact
 
 REQUEST_TIMEOUT = 10.0
 """Seconds the provider may take to answer one request or one state change."""
@@ -34,71 +34,13 @@ RELAY_MARGIN = 2.0
 RUST_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 
 
-@dataclass(frozen=True)
-class PactCase:
-    """One HTTP interaction of a pact file, as the verifier is asked to check it."""
-
-    file: Path
-    description: str
-    method: str
-    path: str
-    states: tuple[str, ...]
-
-    def label(self) -> str:
-        """``METHOD path given STATES (file)``."""
-        given = f" given {', '.join(repr(s) for s in self.states)}" if self.states else ""
-        return f"{self.method} {self.path}{given} ({self.file.name})"
-
-
-def pact_files(directory: Path) -> list[Path]:
-    """The pact JSON files in ``directory``, or a usage error if there are none."""
-    if not directory.is_dir():
-        raise UsageError(f"{directory}: no such pact directory")
-    files = sorted(directory.glob("*.json"))
-    if not files:
-        raise UsageError(f"{directory}: no pact files (*.json) to verify")
-    return files
-
-
-def _states(interaction: dict[str, Any]) -> tuple[str, ...]:
-    states = interaction.get("providerStates")
-    if isinstance(states, list):
-        return tuple(str(s.get("name", "")) for s in states if isinstance(s, dict))
-    single = interaction.get("providerState")
-    return (str(single),) if single else ()
-
-
-def _path(request: dict[str, Any]) -> str:
-    path = request.get("path", "?")
-    return str(path.get("value", "?") if isinstance(path, dict) else path)
-
-
-def pact_cases(file: Path) -> list[PactCase]:
-    """The HTTP interactions of one pact file (V2, V3 or V4), in file order."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{file}: not a readable pact file: {exc}") from None
-    interactions = document.get("interactions") if isinstance(document, dict) else None
-    if not isinstance(interactions, list):
-        raise UsageError(f"{file}: not a pact file (no interactions list)")
-    cases = []
-    for interaction in interactions:
-        if not isinstance(interaction, dict):
-            continue
-        if interaction.get("type", "Synchronous/HTTP") != "Synchronous/HTTP":
-            continue
-        request = interaction.get("request") or {}
-        cases.append(
-            PactCase(
-                file=file,
-                description=str(interaction.get("description", "")),
-                method=str(request.get("method", "?")).upper(),
-                path=_path(request),
-                states=_states(interaction),
-            )
-        )
-    return cases
+def http_interactions(file: Path) -> list[Interaction]:
+    """The HTTP interactions of one pact file; a usage error if it cannot be read."""
+    pact = read_pact(file)
+    for description, problem in pact.problems:
+        if not description:
+            raise UsageError(f"{file}: not a readable pact file: {problem}")
+    return pact.interactions
 
 
 def exactly(text: str) -> str:
@@ -132,7 +74,7 @@ def _mismatch_lines(mismatch: dict[str, Any]) -> tuple[list[str], list[str]]:
     return summaries, evidence
 
 
-def state_finding(case: PactCase, failure: StateFailure, log: Path | None) -> Finding:
+def state_finding(case: Interaction, failure: StateFailure, log: Path | None) -> Finding:
     """A state the provider could not set up, named with its interaction."""
     details = [f"interaction: {case.label()}", f"state: '{failure.state}' ({failure.action})"]
     details.append(f"provider answered: {failure.reason}")
@@ -148,7 +90,7 @@ def state_finding(case: PactCase, failure: StateFailure, log: Path | None) -> Fi
     )
 
 
-def mismatch_findings(case: PactCase, results: dict[str, Any], output: str) -> list[Finding]:
+def mismatch_findings(case: Interaction, results: dict[str, Any], output: str) -> list[Finding]:
     """One finding per verifier error for ``case`` (normally one)."""
     found: list[Finding] = []
     for error in results.get("errors", []):
@@ -174,7 +116,7 @@ def mismatch_findings(case: PactCase, results: dict[str, Any], output: str) -> l
 
 
 def gone(
-    case: PactCase, reason: str, findings: list[Finding], seconds: float, log: Path | None
+    case: Interaction, reason: str, findings: list[Finding], seconds: float, log: Path | None
 ) -> StepResult:
     """The step's end when the provider as a whole stops working mid-run."""
     message = f"the provider {reason}; verify was verifying '{case.description}'"
@@ -194,7 +136,7 @@ class VerifierSettings:
     request_timeout: float
 
 
-def verify_case(case: PactCase, settings: VerifierSettings) -> tuple[bool, dict[str, Any], str]:
+def verify_case(case: Interaction, settings: VerifierSettings) -> tuple[bool, dict[str, Any], str]:
     """Run the verifier on one interaction: passed, its results JSON, its output."""
     from pact import Verifier
 
@@ -234,8 +176,8 @@ def run_verify(
     of states the provider could not set up.
     """
     started = time.monotonic()
-    files = pact_files(pacts_dir)
-    cases = [case for file in files for case in pact_cases(file)]
+    files = find_pacts(pacts_dir)
+    cases = [case for file in files for case in http_interactions(file)]
     require_reachable(base_url)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     target = states_url or base_url + STATES_PATH

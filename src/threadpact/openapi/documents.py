@@ -1,4 +1,4 @@
-"""Loading and validating an OpenAPI spec, with one-line errors."""
+"""Reading an OpenAPI document from a file and validating it, with one-line errors."""
 
 from pathlib import Path
 from typing import Any
