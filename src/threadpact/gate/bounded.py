@@ -22,6 +22,15 @@ from threadpact.errors import ThreadpactError
 from threadpact.gate import activity
 from threadpact.gate.report import Finding, StepResult
 
+PRELOAD = (
+    "threadpact.gate.fuzz",
+    "threadpact.gate.verify",
+    "threadpact.gate.lint",
+    "threadpact.gate.crosscheck",
+    "threadpact.gate.pactdrift",
+    "threadpact.codegen",
+)
+"""Imported once by the fork server, so each step's process starts without importing them."""
 POLL_SECONDS = 0.2
 GRACE_SECONDS = 2.0
 
@@ -75,7 +84,8 @@ def ended(name: str, rule: str, message: str, seconds: float, watch: Watch | Non
 def _started(
     target: Callable[..., StepResult], kwargs: dict[str, Any]
 ) -> Iterator[tuple[BaseProcess, Connection]]:
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, target, kwargs), daemon=True)
     process.start()
