@@ -3,7 +3,8 @@
 Kept in one place so the pact writer, the verifier and the provider cannot disagree.
 """
 
-from typing import Final
+import re
+from typing import Final, Literal, TypeAlias
 
 # HTTP headers the contract defines.
 IDEMPOTENCY_KEY: Final = "Idempotency-Key"
@@ -46,3 +47,22 @@ PROVIDER_STATES: Final = (
 # Where the provider serves the spec file itself.
 SPEC_PATH: Final = "/openapi.yaml"
 HEALTH_PATH: Final = "/healthz"
+
+# Values the spec constrains, for code that must check one before it sends or stores it.
+# tests/test_names.py keeps each equal to the spec.
+Role: TypeAlias = Literal["user", "assistant", "system"]
+"""Who wrote a message (``#/components/schemas/Role``)."""
+IDEMPOTENCY_KEY_PATTERN: Final = r"[!-~]([ -~]*[!-~])?"
+"""Printable ASCII, no space at either end (``#/components/parameters/IdempotencyKey``)."""
+IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
+TITLE_MAX_LENGTH: Final = 200
+"""``#/components/schemas/Title``."""
+CONTENT_MAX_LENGTH: Final = 32000
+"""``#/components/schemas/Content``."""
+
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
+def is_valid_idempotency_key(key: str) -> bool:
+    """Whether ``key`` is an Idempotency-Key the contract accepts."""
+    return 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH and _KEY.fullmatch(key) is not None

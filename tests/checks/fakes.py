@@ -9,7 +9,7 @@ from schemathesis.core.transport import Response
 from schemathesis.schemas import BaseSchema
 
 from threadpact.checks.exchange import Exchange
-from threadpact.checks.types import AnyCase, Operation
+from threadpact.checks.types import AnyCase, ApiOperation
 from threadpact.openapi import load_spec
 from threadpact.project import default_spec
 
@@ -30,9 +30,9 @@ def load_schema() -> BaseSchema:
     return schemathesis.openapi.from_dict(load_spec(default_spec()), config=config)
 
 
-def operation(schema: BaseSchema, operation_id: str) -> Operation:
+def operation(schema: BaseSchema, operation_id: str) -> ApiOperation:
     """One operation by its ID."""
-    found: Operation = schema.find_operation_by_id(operation_id)
+    found: ApiOperation = schema.find_operation_by_id(operation_id)
     return found
 
 

@@ -1,10 +1,10 @@
 """One failure class per rule, carrying what a report needs."""
 
-from threadpact.checks.failures import RULES, VIOLATIONS, ContractViolation, ReplayDiffers
+from threadpact.checks.failures import CONTRACT_RULES, VIOLATIONS, ContractViolation, ReplayDiffers
 
 
 def test_rule_names_are_stable() -> None:
-    assert RULES == (
+    assert CONTRACT_RULES == (
         "idempotency.missing-key",
         "idempotency.replay",
         "idempotency.mismatch",

@@ -5,7 +5,7 @@ from schemathesis.schemas import BaseSchema
 from tests.checks.fakes import THREAD_ID, create_case, exchange, operation, thread
 from threadpact.checks.access import changed
 from threadpact.checks.context import RunState
-from threadpact.checks.created import Created
+from threadpact.checks.created import KeyedCreate
 from threadpact.checks.idempotency import (
     burst_problems,
     count_marked,
@@ -18,10 +18,10 @@ from threadpact.checks.spec import idempotency_parameter
 OTHER_ID = "5f1e8a40-2a0c-4a1e-9c7b-6e3f0d2b9a10"
 
 
-def made(schema: BaseSchema, body: object = None, **headers: str) -> Created:
+def made(schema: BaseSchema, body: object = None, **headers: str) -> KeyedCreate:
     case = create_case(schema)
     parameter = idempotency_parameter(operation(schema, "createThread"))
-    return Created(
+    return KeyedCreate(
         state=RunState(["token-a", "token-b"], samples=1, burst=3),
         first=exchange(case, 201, thread() if body is None else body, **headers),
         key_header="Idempotency-Key",

@@ -9,13 +9,13 @@ import pytest
 from tests.client.transports import LabTransport
 from threadpact.client.adapter import ClientFactory, ClientUnderTest
 from threadpact.client.api import ThreadsApi
-from threadpact.client.invariants import RULES, ServerView, check_synced, server_view
+from threadpact.client.invariants import INVARIANT_RULES, ServerView, check_synced, server_view
 from threadpact.models import LocalThread
 
 
 def broken(rule: str, message: str) -> NoReturn:
     """Fail the test, saying which contract rule broke."""
-    assert rule in RULES, f"unknown rule {rule!r}"
+    assert rule in INVARIANT_RULES, f"unknown rule {rule!r}"
     pytest.fail(f"rule {rule}: {message}", pytrace=False)
 
 

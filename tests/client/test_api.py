@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from threadpact.client import errors
-from threadpact.client.api import ThreadsApi, retry_after, valid_key
+from threadpact.client.api import ThreadsApi, retry_after
 from threadpact.models import MessageCreate, ThreadCreate, ThreadUpdate
+from threadpact.names import is_valid_idempotency_key as valid_key
 
 THREAD = {
     "id": "0b6c2a5e-3a55-4c2b-8f7e-0d9b1f1c8e21",

@@ -2,7 +2,7 @@
 
 Runs against the client named by ``--client module:factory`` (default: the
 reference client), on a real provider, once per database backend. Every failure
-starts with ``rule <name>:`` (see threadpact.client.invariants.RULES).
+starts with ``rule <name>:`` (see threadpact.client.invariants.INVARIANT_RULES).
 
     pytest tests/client/test_conformance.py --client mypkg.adapter:make_client
 """

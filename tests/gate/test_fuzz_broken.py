@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.gate.fuzzing import BOUNDARIES, QUICK, fuzz, start_broken
-from threadpact.checks import RULES
+from threadpact.checks import CONTRACT_RULES
 
 pytestmark = pytest.mark.fuzz
 
@@ -38,7 +38,7 @@ def test_a_broken_provider_fails_naming_the_rule(
     finally:
         server.stop()
     assert run.returncode == 1, run.stdout + run.stderr
-    assert run.rules & set(RULES) == broken, run.stdout
+    assert run.rules & set(CONTRACT_RULES) == broken, run.stdout
     expected = broken or {"not_a_server_error"}
     assert expected <= run.rules
     assert expected <= run.junit_failures()
@@ -57,7 +57,7 @@ def test_the_unbroken_provider_passes_every_rule(tmp_path: Path) -> None:
         server.stop()
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.rules == set()
-    for rule in RULES:
+    for rule in CONTRACT_RULES:
         assert f"{rule} x0" not in run.stdout, f"{rule} never ran"
     assert (run.report / "fuzz.md").read_text().startswith("## fuzz: ✅ passed")
 

@@ -21,22 +21,10 @@ bound with :func:`context.bound`.
 from threadpact.checks import identity  # isort: skip
 from threadpact.checks import access, idempotency, keys
 from threadpact.checks.context import Principal, RunState, bound
-from threadpact.checks.failures import RULES, ContractViolation
-
-CHECK_NAMES: tuple[str, ...] = (
-    "idempotency_missing_key",
-    "idempotency_replay",
-    "idempotency_mismatch",
-    "idempotency_concurrency",
-    "idempotency_principal_scope",
-    "id_authority",
-    "access_object_level",
-)
-"""The names schemathesis knows the checks by."""
+from threadpact.checks.failures import CONTRACT_RULES, ContractViolation
 
 __all__ = [
-    "CHECK_NAMES",
-    "RULES",
+    "CONTRACT_RULES",
     "ContractViolation",
     "Principal",
     "RunState",

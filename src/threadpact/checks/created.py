@@ -15,7 +15,7 @@ from threadpact.names import AUTHORIZATION
 
 
 @dataclass(frozen=True)
-class Created:
+class KeyedCreate:
     """A 2xx answer to a request with a key this run issued, sent as principal A."""
 
     state: RunState
@@ -82,7 +82,7 @@ def _is_positive(case: AnyCase) -> bool:
     return meta is None or meta.generation.mode == GenerationMode.POSITIVE
 
 
-def created(case: AnyCase, response: Response, rule: str) -> Created | None:
+def created(case: AnyCase, response: Response, rule: str) -> KeyedCreate | None:
     """The create to check ``rule`` on; None if not a fresh create or the samples are used up."""
     state = state_for(case)
     parameter = idempotency_parameter(case.operation)
@@ -95,7 +95,7 @@ def created(case: AnyCase, response: Response, rule: str) -> Created | None:
         return None
     if not state.claim(rule, case.operation.label):
         return None
-    return Created(
+    return KeyedCreate(
         state=state,
         first=Exchange("the create", case, response),
         key_header=str(parameter.name),

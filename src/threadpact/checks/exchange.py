@@ -12,7 +12,7 @@ from schemathesis.core import NOT_SET
 
 from threadpact.checks.context import Principal
 from threadpact.checks.spec import header, json_body
-from threadpact.checks.types import AnyCase, Operation, Response
+from threadpact.checks.types import AnyCase, ApiOperation, Response
 from threadpact.names import AUTHORIZATION
 from threadpact.pointers import value_at
 
@@ -99,7 +99,7 @@ def _clip(text: str) -> str:
 def build(
     case: AnyCase,
     *,
-    operation: Operation | None = None,
+    operation: ApiOperation | None = None,
     principal: Principal | None = None,
     headers: dict[str, str | None] | None = None,
     path_parameters: dict[str, Any] | None = None,

@@ -103,5 +103,5 @@ VIOLATIONS: tuple[type[ContractViolation], ...] = (
     IdAuthorityBroken,
     ObjectLevelAccess,
 )
-RULES: tuple[str, ...] = tuple(violation.rule for violation in VIOLATIONS)
+CONTRACT_RULES: tuple[str, ...] = tuple(violation.rule for violation in VIOLATIONS)
 """Every contract rule name, in report order."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import schemathesis
 from schemathesis import CheckContext
 
-from threadpact.checks.created import Created, created
+from threadpact.checks.created import KeyedCreate, created
 from threadpact.checks.exchange import Exchange, build, burst, evidence, reproduce, send
 from threadpact.checks.failures import (
     CONCURRENCY,
@@ -110,7 +110,7 @@ def idempotency_mismatch(_ctx: CheckContext, response: Response, case: AnyCase) 
     return None
 
 
-def listed(create: Created) -> Exchange | None:
+def listed(create: KeyedCreate) -> Exchange | None:
     """The owner's list of the collection the create adds to, if the spec has one."""
     operation = create.case.operation.schema.find_operation_by_label(f"GET {create.case.path}")
     if operation is None:
@@ -130,7 +130,7 @@ def count_marked(page: Exchange, field: str, marker: str) -> int:
     return sum(1 for item in items or [] if isinstance(item, dict) and item.get(field) == marker)
 
 
-def burst_problems(create: Created, answers: Sequence[Exchange]) -> list[str]:
+def burst_problems(create: KeyedCreate, answers: Sequence[Exchange]) -> list[str]:
     """How a burst of requests with one key broke the rule."""
     problems = []
     errors = [answer.status for answer in answers if answer.status >= 500]
@@ -183,7 +183,7 @@ def idempotency_concurrency(_ctx: CheckContext, response: Response, case: AnyCas
     return None
 
 
-def _reached_owner(create: Created, probe: Exchange) -> bool:
+def _reached_owner(create: KeyedCreate, probe: Exchange) -> bool:
     if not probe.ok:
         return False
     location = create.first.header("location")
@@ -193,7 +193,7 @@ def _reached_owner(create: Created, probe: Exchange) -> bool:
     )
 
 
-def scope_problems(create: Created, probe: Exchange, check: Exchange) -> list[str]:
+def scope_problems(create: KeyedCreate, probe: Exchange, check: Exchange) -> list[str]:
     """How principal B's use of A's key broke the rule."""
     problems = []
     if _reached_owner(create, probe):

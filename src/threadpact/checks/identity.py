@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import schemathesis
 from schemathesis import CheckContext
 
-from threadpact.checks.created import Created, created
+from threadpact.checks.created import KeyedCreate, created
 from threadpact.checks.exchange import Exchange, evidence, reproduce, send
 from threadpact.checks.failures import ID_AUTHORITY, IdAuthorityBroken
 from threadpact.checks.reading import read_back
@@ -21,14 +21,14 @@ from threadpact.checks.types import AnyCase, Response
 from threadpact.names import LOCATION
 
 
-def declares_location(create: Created) -> bool:
+def declares_location(create: KeyedCreate) -> bool:
     """Whether the spec declares a Location header on the create's answer."""
     response = create.case.operation.responses.find_by_status_code(create.first.status)
     headers = response.definition.get("headers", {}) if response is not None else {}
     return any(str(name).lower() == LOCATION.lower() for name in headers)
 
 
-def location_problems(create: Created) -> list[str]:
+def location_problems(create: KeyedCreate) -> list[str]:
     """Whether the answer names its own ID, in the body and in Location."""
     resource_id = create.resource_id
     if resource_id is None:
@@ -49,7 +49,7 @@ def differing_fields(created_body: Any, read_body: Any) -> list[str]:
     return sorted(name for name in shared if created_body[name] != read_body[name])
 
 
-def read_problems(create: Created, read: Exchange) -> list[str]:
+def read_problems(create: KeyedCreate, read: Exchange) -> list[str]:
     """Whether reading the ID back gives the resource the create answered with."""
     if read.status != 200:
         return [f"reading {create.resource_id} back answered {read.status}"]
@@ -59,7 +59,7 @@ def read_problems(create: Created, read: Exchange) -> list[str]:
     return []
 
 
-def client_id_probe(create: Created) -> tuple[list[str], list[Exchange]]:
+def client_id_probe(create: KeyedCreate) -> tuple[list[str], list[Exchange]]:
     """Send a create whose body carries its own ID: rejected, or ignored for a server-made one."""
     name = create.id_pointer.removeprefix("/")
     body = create.case.body

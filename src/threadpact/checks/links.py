@@ -8,13 +8,13 @@ from typing import Any
 from schemathesis.core import NotSet
 
 from threadpact.checks.spec import header, json_body
-from threadpact.checks.types import AnyCase, Operation, Response
+from threadpact.checks.types import AnyCase, ApiOperation, Response
 from threadpact.pointers import value_at
 
 DEFAULT_ID_POINTER = "/id"
 
 
-def success_links(operation: Operation, status: int) -> list[tuple[str, dict[str, Any]]]:
+def success_links(operation: ApiOperation, status: int) -> list[tuple[str, dict[str, Any]]]:
     """The links the spec declares on a response status of ``operation``."""
     response = operation.responses.find_by_status_code(status)
     if response is None:
@@ -22,7 +22,7 @@ def success_links(operation: Operation, status: int) -> list[tuple[str, dict[str
     return [(str(name), dict(link)) for name, link in response.iter_links()]
 
 
-def id_pointer(operation: Operation, status: int) -> str:
+def id_pointer(operation: ApiOperation, status: int) -> str:
     """Where the created resource's ID is in the body: the pointer the spec's links use most."""
     pointers: Counter[str] = Counter()
     for _, link in success_links(operation, status):
@@ -61,12 +61,12 @@ class LinkTarget:
     """An operation a link leads to, with the parameters the link fills in."""
 
     name: str
-    operation: Operation
+    operation: ApiOperation
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     expressions: dict[str, str] = field(default_factory=dict)
 
 
-def _declared_location(operation: Operation, name: str) -> str | None:
+def _declared_location(operation: ApiOperation, name: str) -> str | None:
     containers = {
         "path": operation.path_parameters,
         "query": operation.query,
@@ -79,14 +79,14 @@ def _declared_location(operation: Operation, name: str) -> str | None:
     return None
 
 
-def _find_target(operation: Operation, link: dict[str, Any]) -> Operation | None:
+def _find_target(operation: ApiOperation, link: dict[str, Any]) -> ApiOperation | None:
     schema = operation.schema
     try:
         if "operationId" in link:
-            by_id: Operation = schema.find_operation_by_id(link["operationId"])
+            by_id: ApiOperation = schema.find_operation_by_id(link["operationId"])
             return by_id
         if "operationRef" in link:
-            by_reference: Operation = schema.find_operation_by_reference(link["operationRef"])
+            by_reference: ApiOperation = schema.find_operation_by_reference(link["operationRef"])
             return by_reference
     except LookupError:
         return None

@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 from typing import Any
 
-from threadpact.checks.types import AnyCase, Operation, Response
+from threadpact.checks.types import AnyCase, ApiOperation, Response
 from threadpact.names import IDEMPOTENCY_KEY
 
 
-def idempotency_parameter(operation: Operation) -> Any | None:
+def idempotency_parameter(operation: ApiOperation) -> Any | None:
     """The operation's Idempotency-Key header parameter, if it declares one."""
     for parameter in operation.headers:
         if str(parameter.name).lower() == IDEMPOTENCY_KEY.lower():
@@ -66,7 +66,7 @@ def marked_body(case: AnyCase, marker: str) -> tuple[dict[str, Any], str] | None
     return None
 
 
-def example_body(operation: Operation) -> tuple[Any, str] | None:
+def example_body(operation: ApiOperation) -> tuple[Any, str] | None:
     """A body the spec gives as an example for ``operation``, with its media type."""
     for definition in operation.body:
         for example in definition.examples:

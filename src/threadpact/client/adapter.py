@@ -23,7 +23,7 @@ the suite slow, and one that never gives up makes it hang.
 import importlib
 import random
 from pathlib import Path
-from typing import Literal, Protocol, cast
+from typing import Protocol, cast
 
 import httpx
 
@@ -33,8 +33,7 @@ from threadpact.client.clock import VirtualClock
 from threadpact.client.store import Store
 from threadpact.client.sync import SyncEngine
 from threadpact.models import LocalThread
-
-Role = Literal["user", "assistant", "system"]
+from threadpact.names import Role
 
 DEFAULT_CLIENT = "threadpact.client.adapter:reference_client"
 

@@ -6,7 +6,6 @@ The transport is injectable, so a test can hand in an ``httpx.MockTransport`` or
 a faulty transport that loses responses.
 """
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,13 +42,12 @@ from threadpact.names import (
     IF_MATCH,
     LOCATION,
     PROBLEM_JSON,
+    is_valid_idempotency_key,
 )
 
-__all__ = ["Created", "ThreadsApi", "Versioned", "valid_key"]
+__all__ = ["Created", "ThreadsApi", "Versioned"]
 
 USER_AGENT = "threadpact-client/0.1"
-KEY_PATTERN = re.compile(r"[!-~]([ -~]*[!-~])?")
-MAX_KEY_LENGTH = 255
 MAX_PAGE = 100
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -71,11 +69,6 @@ class Versioned:
 
     thread: ServerThread
     etag: str | None
-
-
-def valid_key(key: str) -> bool:
-    """Whether ``key`` is an Idempotency-Key the contract accepts."""
-    return len(key) <= MAX_KEY_LENGTH and KEY_PATTERN.fullmatch(key) is not None
 
 
 def path_id(value: str | UUID) -> str:
@@ -196,7 +189,7 @@ class ThreadsApi:
 
     @staticmethod
     def _key_header(key: str) -> dict[str, str]:
-        if not valid_key(key):
+        if not is_valid_idempotency_key(key):
             raise ValueError(f"not a valid Idempotency-Key: {key!r}")
         return {IDEMPOTENCY_KEY: key}
 

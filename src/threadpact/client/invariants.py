@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from threadpact.client.api import ThreadsApi
 from threadpact.models import LocalThread, Message, ServerThread
 
-RULES: dict[str, str] = {
+INVARIANT_RULES: dict[str, str] = {
     "swap": "after a successful create, the thread's local ID is the server's ID",
     "alias": "the temporary ID is kept as an alias of the swapped thread",
     "key-is-temporary-id": "a thread create sends the thread's temporary ID as Idempotency-Key",

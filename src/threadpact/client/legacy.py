@@ -27,18 +27,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from threadpact.client.api import valid_key
 from threadpact.client.clock import Clock, SystemClock, millis
 from threadpact.client.mapping import datetime_to_ms
 from threadpact.client.outbox import OutboxEntry
 from threadpact.client.store import Store, StoreState
 from threadpact.models import LocalMessage, LocalThread, MessageCreate, ThreadCreate
+from threadpact.names import TITLE_MAX_LENGTH, Role, is_valid_idempotency_key
 
-Role = Literal["user", "assistant", "system"]
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ROLES: dict[str, Role] = {
     "user": "user",
@@ -48,7 +47,6 @@ ROLES: dict[str, Role] = {
     "bot": "assistant",
     "system": "system",
 }
-MAX_TITLE = 200
 MAX_NAME = 100
 
 
@@ -158,7 +156,7 @@ class _Migration:
     def key_for(self, old: str | int | None, what: str) -> tuple[str, str | None]:
         """A key for an old ID: the old ID itself when it can be one; else a fresh one."""
         text = None if old is None else str(old)
-        if text is not None and valid_key(text) and text not in self.used_keys:
+        if text is not None and is_valid_idempotency_key(text) and text not in self.used_keys:
             self.used_keys.add(text)
             return text, None
         fresh = self.ids()
@@ -176,7 +174,7 @@ class _Migration:
             agent_id=clean(legacy.agentId, MAX_NAME, self.defaults.agent_id),
             model=clean(legacy.model, MAX_NAME, self.defaults.model),
             provider=clean(legacy.provider, MAX_NAME, self.defaults.provider),
-            title=clean(legacy.title, MAX_TITLE, self.defaults.title),
+            title=clean(legacy.title, TITLE_MAX_LENGTH, self.defaults.title),
         )
         messages = [m for m in (self.message(old_id, m) for m in legacy.messages) if m]
         first_message = min((m.createdAt for m in messages), default=None)

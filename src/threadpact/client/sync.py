@@ -46,8 +46,8 @@ from threadpact.models import (
     ThreadCreate,
     ThreadUpdate,
 )
+from threadpact.names import Role
 
-Role = Literal["user", "assistant", "system"]
 Outcome = Literal["sent", "retry", "failed", "skipped"]
 
 

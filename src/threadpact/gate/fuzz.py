@@ -313,7 +313,7 @@ def exercised(state: RunState, schema: BaseSchema) -> list[Finding]:
 
 def summary(options: FuzzOptions, collector: Collector, state: RunState, seconds: float) -> str:
     """One paragraph: budget, what ran, what was skipped."""
-    examined = ", ".join(f"{rule} x{state.examined[rule]}" for rule in checks.RULES)
+    examined = ", ".join(f"{rule} x{state.examined[rule]}" for rule in checks.CONTRACT_RULES)
     phases = ", ".join(f"{name} {spent:.1f} s" for name, spent in collector.phases.items())
     text = (
         f"{collector.requests} generated requests in {seconds:.1f} s against {options.base_url} "
