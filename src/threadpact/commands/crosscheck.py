@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from threadpact.commands.output import print_findings
+from threadpact.commands.output import print_result
 from threadpact.project import default_spec, require_root
 
 
@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
 
     pacts = args.pacts or require_root() / "contracts"
     result = run_crosscheck(pacts, args.spec or default_spec())
-    return print_findings(result)
+    return print_result(result)
 
 
 def register(commands: Any) -> None:

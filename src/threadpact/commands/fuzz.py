@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from threadpact.commands.arguments import base_url, positive_int, positive_number
-from threadpact.gate.report import StepResult, write_reports
+from threadpact.commands.output import print_result
+from threadpact.gate.report import write_reports
 
 
 def seed_number(text: str) -> int:
@@ -35,14 +36,6 @@ def phase_list(text: str) -> tuple[str, ...]:
     return phases
 
 
-def render(result: StepResult) -> str:
-    """The step's outcome for a terminal: verdict, summary, then every finding."""
-    lines = [f"fuzz: {result.status} ({len(result.findings)} finding(s))", "", result.summary]
-    for finding in result.findings:
-        lines += ["", "-" * 72, finding.text()]
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
     """Fuzz the provider, print the outcome, write the reports; exit 1 if a rule broke."""
     from threadpact.gate.fuzz import FuzzOptions, run_fuzz
@@ -61,11 +54,10 @@ def run(args: argparse.Namespace) -> int:
         **{name: value for name, value in budget.items() if value is not None},
     )
     result = run_fuzz(options)
-    print(render(result))
     if args.report is not None:
         for path in write_reports([result], args.report, stem="fuzz"):
             print(f"wrote {path}", file=sys.stderr)
-    return 0 if result.ok else 1
+    return print_result(result, evidence=True)
 
 
 def register(commands: Any) -> None:

@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from threadpact.commands.output import print_findings
+from threadpact.commands.output import print_result
 from threadpact.project import default_spec
 
 
@@ -13,7 +13,7 @@ def run(args: argparse.Namespace) -> int:
     from threadpact.gate.lint import run_lint  # here, so other subcommands start fast
 
     result = run_lint(args.spec or default_spec())
-    return print_findings(result)
+    return print_result(result)
 
 
 def register(commands: Any) -> None:

@@ -2,14 +2,13 @@
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from threadpact.commands.arguments import base_url, positive_number
+from threadpact.commands.output import print_result
 from threadpact.errors import UsageError
 from threadpact.gate.deadlines import DEFAULT_DEADLINES
-from threadpact.gate.report import StepResult
 from threadpact.gate.verify import REQUEST_TIMEOUT
 from threadpact.project import find_root
 
@@ -18,14 +17,6 @@ def default_pacts() -> Path:
     """contracts/ of the checkout we run in."""
     root = find_root()
     return (root or Path.cwd()) / "contracts"
-
-
-def print_result(result: StepResult) -> None:
-    """A result on stdout: one line per finding, evidence indented."""
-    for finding in result.findings:
-        print(finding.text())
-        print()
-    print(f"{result.name}: {result.status}: {result.summary}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,11 +38,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if result.status == "error" and not result.findings:
         raise UsageError(result.summary)
-    print_result(result)
-    sys.stdout.flush()
-    if result.status == "error":
-        return 2
-    return 0 if result.ok else 1
+    return print_result(result, evidence=True)
 
 
 def register(commands: Any) -> None:
