@@ -1,0 +1,135 @@
+"""The ``crosscheck`` step: every pact interaction is a legal exchange under the spec.
+
+Bi-directional contract testing without a broker: the consumer's pact files (V2, V3
+or V4, from any pact library, read by :mod:`threadpact.pacts`) are checked against
+the spec alone, with no provider running. For each HTTP interaction, the example
+values the pact records (what the consumer sends, and what it expects back) must be
+allowed by the spec: the path and method, path, query and header parameters, the
+request body, the status, the response headers the spec documents, and the response
+body for its content type (:class:`threadpact.openapi.SchemaChecker`).
+
+A negative test is legal: when the pact expects a 4xx, the request may break the spec
+(that is the point of the interaction), so request mismatches are not reported; the
+status and the problem body must still be documented. A path segment that is still a
+provider-state expression (``${thread_id}``) is filled in by the provider, so only its
+place in the path is checked.
+
+Provider-state names must be the contract's: the spec's ``x-provider-states`` list if
+it has one, else :data:`threadpact.names.PROVIDER_STATES`.
+
+A pact file that is not valid JSON, or not a pact, is a finding (``crosscheck.pact-file``)
+rather than a usage error: it is a committed contract artifact, and the report should
+name it next to the other findings while every other pact file is still checked.
+"""
+
+import time
+from pathlib import Path
+
+from referencing.exceptions import Unresolvable
+
+from threadpact.errors import UsageError
+from threadpact.gate.crosscheck.request_rules import (
+    check_path,
+    check_query,
+    check_request_body,
+    check_request_headers,
+    find_operation,
+)
+from threadpact.gate.crosscheck.response_rules import check_response
+from threadpact.gate.crosscheck.target import Mismatch, Target
+from threadpact.gate.report import Finding, StepResult
+from threadpact.openapi import Spec, load_spec
+from threadpact.pacts import Interaction, find_pacts, read_pact
+
+__all__ = ["Mismatch", "Target", "check_interaction", "check_pact", "load", "run_crosscheck"]
+
+
+def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
+    """Every way one interaction breaks the spec."""
+    found: list[Mismatch] = [
+        Mismatch("crosscheck.provider-state", pointer, f"unknown provider state {name!r}")
+        for pointer, name in ex.states
+        if name not in target.states
+    ]
+    operation = find_operation(target.spec, ex)
+    if isinstance(operation, Mismatch):
+        return [*found, operation]
+    op, values = operation
+    request = [
+        *check_path(target, ex, op, values),
+        *check_query(target, ex, op),
+        *check_request_headers(target, ex, op),
+        *check_request_body(target, ex, op),
+    ]
+    if not 400 <= ex.status < 500:
+        found += request
+    return found + list(check_response(target, ex, op))
+
+
+def check_pact(target: Target, path: Path) -> tuple[int, list[tuple[str, Mismatch]]]:
+    """``(interactions checked, [(interaction description, mismatch)])`` for one file."""
+    pact = read_pact(path)
+    found = [
+        (
+            description,
+            Mismatch(
+                "crosscheck.interaction" if description else "crosscheck.pact-file",
+                problem.pointer,
+                str(problem),
+            ),
+        )
+        for description, problem in pact.problems
+    ]
+    for interaction in pact.interactions:
+        found += [
+            (interaction.description, mismatch)
+            for mismatch in check_interaction(target, interaction)
+        ]
+    found.sort(key=lambda item: _order(item[1].pointer))
+    return pact.count, found
+
+
+def _order(pointer: str) -> int:
+    """The interaction index a pointer is under, to report in file order."""
+    parts = pointer.split("/")
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+
+
+def load(spec_path: Path) -> Target:
+    """The spec, valid OpenAPI 3.1, or a usage error."""
+    try:
+        return Target(Spec(load_spec(spec_path)))
+    except Unresolvable as exc:
+        raise UsageError(f"{spec_path}: cannot resolve $ref {exc.ref!r}") from None
+
+
+def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
+    """Check every pact file under ``pacts_dir`` (or that one file) against the spec."""
+    started = time.perf_counter()
+    target = load(spec_path)
+    files = find_pacts(pacts_dir)
+    findings: list[Finding] = []
+    total = 0
+    for path in files:
+        count, found = check_pact(target, path)
+        total += count
+        for description, mismatch in found:
+            about = f'"{description}": ' if description else ""
+            findings.append(
+                Finding(
+                    rule=mismatch.rule,
+                    message=about + mismatch.message,
+                    where=f"{path}#{mismatch.pointer}" if mismatch.pointer else str(path),
+                    reproduce=f"threadpact crosscheck --pacts {path} --spec {spec_path}",
+                )
+            )
+    scope = f"{total} interaction(s) in {len(files)} pact file(s)"
+    return StepResult(
+        name="crosscheck",
+        status="failed" if findings else "passed",
+        seconds=time.perf_counter() - started,
+        summary=f"{scope}: {len(findings)} finding(s)"
+        if findings
+        else f"{scope}: all legal under {spec_path.name}",
+        findings=findings,
+    )
