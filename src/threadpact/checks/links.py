@@ -7,8 +7,9 @@ from typing import Any
 
 from schemathesis.core import NotSet
 
-from threadpact.checks.spec import header, json_body
+from threadpact.checks.spec import header, json_body, model_of, view_of
 from threadpact.checks.types import AnyCase, ApiOperation, Response
+from threadpact.openapi import as_dict
 from threadpact.pointers import value_at
 
 DEFAULT_ID_POINTER = "/id"
@@ -16,10 +17,15 @@ DEFAULT_ID_POINTER = "/id"
 
 def success_links(operation: ApiOperation, status: int) -> list[tuple[str, dict[str, Any]]]:
     """The links the spec declares on a response status of ``operation``."""
-    response = operation.responses.find_by_status_code(status)
-    if response is None:
+    spec, op = view_of(operation).spec, model_of(operation)
+    found = spec.response_for(op, status) if op is not None else None
+    if found is None:
         return []
-    return [(str(name), dict(link)) for name, link in response.iter_links()]
+    _code, response = found
+    return [
+        (str(name), as_dict(spec.resolve(link).value))
+        for name, link in as_dict(response.value.get("links")).items()
+    ]
 
 
 def id_pointer(operation: ApiOperation, status: int) -> str:
@@ -67,30 +73,20 @@ class LinkTarget:
 
 
 def _declared_location(operation: ApiOperation, name: str) -> str | None:
-    containers = {
-        "path": operation.path_parameters,
-        "query": operation.query,
-        "header": operation.headers,
-        "cookie": operation.cookies,
-    }
-    for location, container in containers.items():
-        if any(parameter.name == name for parameter in container):
-            return location
-    return None
+    op = model_of(operation)
+    declared = view_of(operation).spec.parameters(op) if op is not None else {}
+    return next((where for where, known in declared if known in (name, name.lower())), None)
 
 
 def _find_target(operation: ApiOperation, link: dict[str, Any]) -> ApiOperation | None:
-    schema = operation.schema
+    target = view_of(operation).spec.link_target(link)
+    if target is None:
+        return None
     try:
-        if "operationId" in link:
-            by_id: ApiOperation = schema.find_operation_by_id(link["operationId"])
-            return by_id
-        if "operationRef" in link:
-            by_reference: ApiOperation = schema.find_operation_by_reference(link["operationRef"])
-            return by_reference
+        found: ApiOperation = operation.schema.find_operation_by_label(target.label_path)
     except LookupError:
         return None
-    return None
+    return found
 
 
 def link_targets(case: AnyCase, response: Response) -> Iterator[LinkTarget]:

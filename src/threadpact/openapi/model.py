@@ -72,7 +72,12 @@ class Operation:
     def label(self) -> str:
         """``POST /threads (createThread)``."""
         op_id = self.operation_id
-        return f"{self.method.upper()} {self.path}" + (f" ({op_id})" if op_id else "")
+        return self.label_path + (f" ({op_id})" if op_id else "")
+
+    @property
+    def label_path(self) -> str:
+        """``POST /threads``."""
+        return f"{self.method.upper()} {self.path}"
 
     @property
     def is_create(self) -> bool:
@@ -194,6 +199,23 @@ class Spec:
             if isinstance(response.value, dict):
                 found.append((str(code), Located(response.value, response.pointer)))
         return found
+
+    def response_for(
+        self, op: Operation, status: int
+    ) -> tuple[str, Located[dict[str, Any]]] | None:
+        """The response documented for a status: exact, then ``4XX``, then ``default``."""
+        documented = {code.upper(): (code, found) for code, found in self.responses(op)}
+        for key in (str(status), f"{status // 100}XX", "DEFAULT"):
+            if key in documented:
+                return documented[key]
+        return None
+
+    def find(self, method: str, path: str) -> Operation | None:
+        """The operation at a path template and method, if the spec has it."""
+        return next(
+            (op for op in self.operations if op.method == method.lower() and op.path == path),
+            None,
+        )
 
     def request_body(self, op: Operation) -> Located[dict[str, Any]]:
         """The operation's resolved request body (empty if it has none)."""

@@ -1,10 +1,9 @@
 """The crosscheck rules for what the consumer expects back: status, headers, body."""
 
 from collections.abc import Iterator
-from typing import Any
 
 from threadpact.gate.crosscheck.target import Mismatch, Target, check_body, check_value
-from threadpact.openapi import Located, Operation, Spec, as_dict
+from threadpact.openapi import Located, Operation, as_dict
 from threadpact.pacts import Interaction
 from threadpact.pointers import child
 
@@ -20,21 +19,10 @@ def original(pointer: str) -> str:
     return pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
 
 
-def find_response(
-    spec: Spec, op: Operation, status: int
-) -> tuple[str, Located[dict[str, Any]]] | None:
-    """The response documented for a status: exact, then ``4XX``, then ``default``."""
-    documented = {code.upper(): (code, found) for code, found in spec.responses(op)}
-    for key in (str(status), f"{status // 100}XX", "DEFAULT"):
-        if key in documented:
-            return documented[key]
-    return None
-
-
 def check_response(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """The status is documented; its documented headers and body fit."""
     spec = target.spec
-    found = find_response(spec, op, ex.status)
+    found = spec.response_for(op, ex.status)
     if found is None:
         codes = ", ".join(code for code, _response in spec.responses(op))
         yield Mismatch(
