@@ -45,6 +45,7 @@ class ContractViolation(Failure):
         self.reproduce = reproduce
 
 
+# One failure type per rule, alike on purpose: schemathesis reports failures by their type.
 class MissingKeyAccepted(ContractViolation):
     """A create without an Idempotency-Key was not answered 400."""
 

@@ -202,24 +202,29 @@ class ThreadsApi:
             params["cursor"] = cursor
         return params
 
+    def _create(
+        self, op: str, path: str, body: BaseModel, key: str, model: type[Model]
+    ) -> Created[Model]:
+        """An idempotent create: POST ``body`` with the key; 201 on create and on replay."""
+        response = self._send(
+            op,
+            "POST",
+            path,
+            expect=201,
+            json=body.model_dump(mode="json"),
+            headers=self._key_header(key),
+        )
+        return Created(
+            self._parse(op, model, response),
+            replayed=response.headers.get(IDEMPOTENT_REPLAYED) == "true",
+            location=response.headers.get(LOCATION),
+        )
+
     # -- threads ----------------------------------------------------------------
 
     def create_thread(self, body: ThreadCreate, *, idempotency_key: str) -> Created[ServerThread]:
         """``createThread``: POST /threads with the client's key; 201 on create and replay."""
-        op = "createThread"
-        response = self._send(
-            op,
-            "POST",
-            "/threads",
-            expect=201,
-            json=body.model_dump(mode="json"),
-            headers=self._key_header(idempotency_key),
-        )
-        return Created(
-            self._parse(op, ServerThread, response),
-            replayed=response.headers.get(IDEMPOTENT_REPLAYED) == "true",
-            location=response.headers.get(LOCATION),
-        )
+        return self._create("createThread", "/threads", body, idempotency_key, ServerThread)
 
     def get_thread(self, thread_id: str | UUID) -> Versioned:
         """``getThread``: one thread and its ETag."""
@@ -271,20 +276,8 @@ class ThreadsApi:
         self, thread_id: str | UUID, body: MessageCreate, *, idempotency_key: str
     ) -> Created[Message]:
         """``createMessage``: add a message with the client's message ID as the key."""
-        op = "createMessage"
-        response = self._send(
-            op,
-            "POST",
-            f"/threads/{path_id(thread_id)}/messages",
-            expect=201,
-            json=body.model_dump(mode="json"),
-            headers=self._key_header(idempotency_key),
-        )
-        return Created(
-            self._parse(op, Message, response),
-            replayed=response.headers.get(IDEMPOTENT_REPLAYED) == "true",
-            location=response.headers.get(LOCATION),
-        )
+        path = f"/threads/{path_id(thread_id)}/messages"
+        return self._create("createMessage", path, body, idempotency_key, Message)
 
     def list_messages(
         self, thread_id: str | UUID, *, limit: int | None = None, cursor: str | None = None
