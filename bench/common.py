@@ -128,9 +128,16 @@ def tokens_env(tokens: Mapping[str, str]) -> str:
 
 
 def launch_provider(
-    database_url: str, log: Path, tokens: Mapping[str, str], *extra: str
+    database_url: str,
+    log: Path,
+    tokens: Mapping[str, str],
+    *extra: str,
+    env: Mapping[str, str] | None = None,
 ) -> Provider:
-    """Start ``threadpact serve`` on a free port, without waiting for it."""
+    """Start ``threadpact serve`` on a free port, without waiting for it.
+
+    ``env`` adds to the environment (``PYTHONPATH``, say, to serve another checkout).
+    """
     port = free_port()
     command = [
         PYTHON, "-m", "threadpact", "serve",
@@ -143,6 +150,7 @@ def launch_provider(
         "THREADPACT_TOKENS": tokens_env(tokens),
         "THREADPACT_TOKENS_FILE": "",
         "THREADPACT_LOG_LEVEL": "warning",
+        **(env or {}),
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(

@@ -8,11 +8,19 @@ auth), ``POST /threads`` with fresh keys, ``POST /threads`` replays of pre-creat
 keys, and ``GET /threads/{id}``. The modes run in rounds (each round runs every mode
 once, baseline first), so a ratio compares figures taken seconds apart; the table
 shows medians over rounds and the median of the per-round ratios.
+
+``BENCH_PROVIDER_BACKENDS=postgres`` (or ``sqlite``) measures one backend only.
+``BENCH_PROVIDER_VERSUS=REV`` also serves the provider as of git revision REV (its
+sources exported and put first on ``PYTHONPATH``) beside this tree, each on its own
+database; every round measures both, mode by mode, and more rows give this tree's
+throughput as a ratio to REV's, round by round.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -27,17 +35,20 @@ from bench.common import (
     BenchError,
     CpuMeter,
     Outcome,
+    Provider,
     Row,
     fmt_ratio,
+    launch_provider,
     machine,
     median,
     postgres_database,
     progress,
-    providers,
     run_bounded,
     sqlite_url,
     verdict,
+    wait_ready,
 )
+from bench.revisions import THIS_TREE, Variant, export_revision
 
 SCRIPT = Path(__file__).with_name("wrk.lua")
 TOKEN = "bench-token-alice"
@@ -65,6 +76,9 @@ TARGETS: dict[tuple[str, str], float] = {
 }
 PRECREATED = 64
 """Keys created before the replay runs, and threads the read runs cycle through."""
+BACKENDS_VARIABLE = "BENCH_PROVIDER_BACKENDS"
+VERSUS_VARIABLE = "BENCH_PROVIDER_VERSUS"
+BACKENDS = ("sqlite", "postgres")
 
 
 @dataclass(frozen=True)
@@ -132,29 +146,64 @@ def prepare(base_url: str, nonce: str, ids_file: Path) -> None:
     ids_file.write_text("\n".join(ids) + "\n")
 
 
-def bench_backend(backend: str, database_url: str, folder: Path, load: Load) -> dict[str, Any]:
-    """Every mode, in rounds, against one provider process on ``database_url``."""
-    with providers(database_url, folder, TOKENS, count=1) as (provider,):
-        base_url = provider.base_url
+def bench_backend(
+    backend: str, variants: list[Variant], folder: Path, load: Load
+) -> dict[str, dict[str, Any]]:
+    """Every mode, in rounds, against one provider process per variant on ``backend``.
+
+    Each variant has its own database. Within a round every mode runs on every
+    variant back to back, in an order that alternates from round to round.
+    """
+    with contextlib.ExitStack() as stack:
+        running: list[Provider] = []
+        for index, variant in enumerate(variants):
+            database_url = (
+                sqlite_url(folder / f"bench-{index}.db")
+                if backend == "sqlite"
+                else stack.enter_context(postgres_database())
+            )
+            log = folder / f"provider-{backend}-{index}.log"
+            provider = launch_provider(database_url, log, TOKENS, env=variant.env)
+            stack.callback(provider.stop)
+            running.append(provider)
         replay_nonce = f"replay-{uuid.uuid4().hex[:8]}"
-        ids_file = folder / f"ids-{backend}.txt"
-        prepare(base_url, replay_nonce, ids_file)
+        ids_files = [folder / f"ids-{backend}-{index}.txt" for index in range(len(variants))]
+        for provider, ids_file in zip(running, ids_files, strict=True):
+            wait_ready(provider)
+            prepare(provider.base_url, replay_nonce, ids_file)
 
         def nonce_for(mode: str, label: str) -> str:
             return replay_nonce if mode == "replay" else f"{label}-{uuid.uuid4().hex[:8]}"
 
-        for mode in MODES:  # warm-up: imports, caches, connection pool
-            run_wrk(base_url, mode, load, load.warmup_seconds, nonce_for(mode, "warm"), ids_file)
-        runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-        for index in range(load.rounds):
+        for provider, ids_file in zip(running, ids_files, strict=True):
+            url = provider.base_url
+            for mode in MODES:  # warm-up: imports, caches, connection pool
+                run_wrk(url, mode, load, load.warmup_seconds, nonce_for(mode, "warm"), ids_file)
+        runs: list[dict[str, list[dict[str, Any]]]] = [
+            {mode: [] for mode in MODES} for _ in variants
+        ]
+        order = list(range(len(variants)))
+        for round_index in range(load.rounds):
             for mode in MODES:
-                progress(f"provider {backend} round {index + 1}/{load.rounds}: {mode}")
-                runs[mode].append(
-                    run_wrk(base_url, mode, load, load.seconds, nonce_for(mode, "r"), ids_file)
+                for index in order:
+                    label = "" if len(variants) == 1 else f" ({variants[index].label})"
+                    progress(
+                        f"provider {backend} round {round_index + 1}/{load.rounds}: {mode}{label}"
+                    )
+                    url, ids_file = running[index].base_url, ids_files[index]
+                    nonce = nonce_for(mode, "r")
+                    runs[index][mode].append(
+                        run_wrk(url, mode, load, load.seconds, nonce, ids_file)
+                    )
+            order.reverse()
+        for provider, variant in zip(running, variants, strict=True):
+            if provider.process.poll() is not None:
+                raise BenchError(
+                    f"the {backend} provider ({variant.label}) died:\n{provider.output()[-2000:]}"
                 )
-        if provider.process.poll() is not None:
-            raise BenchError(f"the {backend} provider died:\n{provider.output()[-2000:]}")
-    return summarise(runs)
+    return {
+        variant.label: summarise(measured) for variant, measured in zip(variants, runs, strict=True)
+    }
 
 
 def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -203,34 +252,66 @@ def rows_for(backend: str, summary: dict[str, Any], rounds: int) -> list[Row]:
     return rows
 
 
-def run(quick: bool = False, backends: tuple[str, ...] = ("sqlite", "postgres")) -> Outcome:
-    """The provider benchmark on each backend."""
+def versus_rows(
+    backend: str, ours: dict[str, Any], theirs: dict[str, Any], revision: str
+) -> list[Row]:
+    """This tree's throughput as a ratio to ``revision``'s, mode by mode, round by round."""
+    rows = []
+    for mode in MODES:
+        ratios = [
+            mine["rps"] / other["rps"]
+            for mine, other in zip(ours[mode]["runs"], theirs[mode]["runs"], strict=True)
+        ]
+        ours[mode]["versus_ratios"] = ratios
+        rows.append(
+            Row(
+                benchmark="provider",
+                case=f"{backend}: {LABELS[mode]}, {THIS_TREE} vs @{revision}",
+                result=f"{ours[mode]['rps']:,.0f} vs {theirs[mode]['rps']:,.0f} req/s "
+                f"(per-round ratios {', '.join(f'{ratio:.3f}' for ratio in ratios)})",
+                ratio=fmt_ratio(median(ratios)),
+            )
+        )
+    return rows
+
+
+def run(quick: bool = False, backends: tuple[str, ...] = ()) -> Outcome:
+    """The provider benchmark on each backend (beside BENCH_PROVIDER_VERSUS, if set)."""
     load = QUICK if quick else FULL
     outcome = Outcome("provider")
     outcome.data["load"] = load.__dict__
     outcome.data["machine_before"] = machine()
     meter = CpuMeter()
     started = time.monotonic()
+    revision = os.environ.get(VERSUS_VARIABLE, "").strip()
     with tempfile.TemporaryDirectory(prefix="threadpact-bench-") as scratch:
         folder = Path(scratch)
-        for backend in backends:
+        variants = [Variant(THIS_TREE)]
+        if revision:
+            variants.append(export_revision(revision, folder))
+            revision = variants[-1].label
+            outcome.data["versus"] = revision
+        chosen = os.environ.get(BACKENDS_VARIABLE, "")
+        for backend in backends or ([chosen] if chosen in ("sqlite", "postgres") else BACKENDS):
             try:
-                if backend == "sqlite":
-                    summary = bench_backend(backend, sqlite_url(folder / "bench.db"), folder, load)
-                else:
-                    with postgres_database() as url:
-                        summary = bench_backend(backend, url, folder, load)
+                summaries = bench_backend(backend, variants, folder, load)
             except BenchError as exc:
                 outcome.errors.append(f"{backend}: {exc}")
                 outcome.rows.append(Row("provider", backend, f"error: {exc}"[:200]))
                 continue
+            summary = summaries[THIS_TREE]
             outcome.data[backend] = summary
             outcome.rows.extend(rows_for(backend, summary, load.rounds))
+            if revision:
+                theirs = summaries[revision]
+                outcome.data[f"{backend}@{revision}"] = theirs
+                outcome.rows.extend(versus_rows(backend, summary, theirs, revision))
     outcome.data["seconds"] = round(time.monotonic() - started, 1)
     outcome.data["machine_busy_percent"] = meter.busy_percent()
     outcome.data["machine_after"] = machine()
     outcome.notes.append(
         f"wrk -t{load.threads} -c{load.connections} -d{load.seconds}s, {load.rounds} round(s), "
         f"{load.warmup_seconds}s warm-up per mode; one uvicorn process per backend"
+        + (f" and variant ({THIS_TREE}, @{revision}), side by side" if revision else "")
     )
     return outcome
