@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -269,17 +270,97 @@ def test_a_cancelled_statement_does_not_poison_the_pool(postgres_url: str) -> No
     run(postgres_url, body)
 
 
-@pytest.mark.postgres
-def test_a_full_pool_is_storage_busy(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def small_pool(monkeypatch: pytest.MonkeyPatch, size: int, acquire_timeout: float = 60.0) -> None:
+    """Open PostgreSQL databases with ``size`` connections and this acquire timeout."""
     from threadpact.provider.storage import postgres
 
-    monkeypatch.setattr(postgres, "POOL_SIZE", 1)
-    monkeypatch.setattr(postgres, "ACQUIRE_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(postgres, "POOL_SIZE", size)
+    monkeypatch.setattr(postgres, "ACQUIRE_TIMEOUT_SECONDS", acquire_timeout)
+
+
+async def server_pid(database: Database) -> int:
+    """The server process behind the connection the next statement gets."""
+    row = await database.fetch_one("SELECT pg_backend_pid() AS pid")
+    assert row is not None
+    return int(row["pid"])
+
+
+@pytest.mark.postgres
+def test_a_full_pool_is_storage_busy(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_pool(monkeypatch, 1, acquire_timeout=0.3)
 
     async def body(database: Database) -> None:
         async with database.transaction():
             with pytest.raises(StorageBusy):
                 await database.fetch_one("SELECT 1")
+
+    run(postgres_url, body)
+
+
+@pytest.mark.postgres
+def test_a_full_pool_answers_503(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_pool(monkeypatch, 1, acquire_timeout=0.3)
+    app = create_app(Settings(database_url=postgres_url, tokens={TOKENS["alice"]: "alice"}))
+
+    async def main() -> tuple[httpx.Response, httpx.Response]:
+        async with app.router.lifespan_context(app):
+            database: Database = app.state.database
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://t",
+                headers={"Authorization": f"Bearer {TOKENS['alice']}"},
+            ) as client:
+                async with database.transaction():  # holds the only connection
+                    busy = await client.get("/threads")
+                return busy, await client.get("/threads")
+
+    busy, after = asyncio.run(main())
+    assert busy.status_code == 503
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json()["type"].endswith("database-busy")
+    assert after.status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_statement_cancelled_in_a_transaction_rolls_it_back(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_pool(monkeypatch, 1)
+
+    async def body(database: Database) -> None:
+        async def slow_transaction() -> None:
+            async with database.transaction() as transaction:
+                await transaction.execute(INSERT, str(uuid.uuid4()), "cancelled")
+                await transaction.fetch_one("SELECT pg_sleep(30)")
+
+        slow = asyncio.create_task(slow_transaction())
+        await asyncio.sleep(0.3)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        assert await count(database, "cancelled") == 0
+        await database.execute(INSERT, str(uuid.uuid4()), "after")
+        assert await count(database, "after") == 1
+
+    run(postgres_url, body)
+
+
+@pytest.mark.postgres
+def test_a_connection_that_died_idle_is_replaced(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_pool(monkeypatch, 1)
+
+    async def body(database: Database) -> None:
+        before = await server_pid(database)
+        killer = await asyncpg.connect(postgres_url, timeout=10)
+        try:
+            assert await killer.fetchval("SELECT pg_terminate_backend($1)", before)
+        finally:
+            await killer.close()
+        await asyncio.sleep(0.3)  # the server has closed it while it sat idle in the pool
+        assert await server_pid(database) != before
 
     run(postgres_url, body)
 
@@ -351,15 +432,10 @@ def test_the_guarded_insert_shifts_the_insert_placeholders() -> None:
 @pytest.mark.postgres
 def test_an_error_inside_a_transaction_keeps_the_connection(postgres_url: str) -> None:
     async def body(database: Database) -> None:
-        async def backend() -> int:
-            row = await database.fetch_one("SELECT pg_backend_pid() AS pid")
-            assert row is not None
-            return int(row["pid"])
-
-        before = await backend()
+        before = await server_pid(database)
         with pytest.raises(LookupError):
             await fail_inside_a_transaction(database)
-        assert await backend() == before  # rolled back and reused, not reconnected
+        assert await server_pid(database) == before  # rolled back and reused, not reconnected
 
     run(postgres_url, body)
 
