@@ -14,10 +14,17 @@ import pytest
 
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import TOKENS
+from threadpact.provider import queries
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings
 from threadpact.provider.storage import sqlite as sqlite_storage
-from threadpact.provider.storage.base import Database, IntegrityViolation, Statement, StorageBusy
+from threadpact.provider.storage.base import (
+    ClaimedInsert,
+    Database,
+    IntegrityViolation,
+    Statement,
+    StorageBusy,
+)
 from threadpact.provider.storage.connect import open_database
 from threadpact.provider.storage.pgpool import ConnectionPool, PoolTimeout
 from threadpact.provider.storage.urls import parse_url
@@ -385,32 +392,24 @@ def test_expired_keys_are_purged_in_batches(database_url: str) -> None:
     run(database_url, body)
 
 
-CLAIM = (
-    "INSERT INTO idempotency_keys (principal, operation, key, fingerprint, status_code,"
-    " body, location, etag, created_us, expires_us)"
-    " VALUES ($1, 'createMessage', $2, 'f', 201, $3, '/x', NULL, 0, 10)"
-    " ON CONFLICT (principal, operation, key) DO NOTHING"
-)
-INSERT_MESSAGE = (
-    "INSERT INTO messages (id, thread_id, role, content, created_us) VALUES ($1, $2, 'user', $3, 1)"
-)
-
-
 def test_claim_and_insert_is_both_or_neither(database_url: str) -> None:
     async def body(database: Database) -> None:
         thread = str(uuid.uuid4())
         await database.execute(INSERT, thread, "claims")
 
-        def attempt(key: str, parent: str) -> tuple[Statement, Statement]:
-            return (
-                Statement(CLAIM, ("claims", key, b"{}")),
-                Statement(INSERT_MESSAGE, (str(uuid.uuid4()), parent, key)),
+        def attempt(key: str, parent: str) -> ClaimedInsert:
+            claim_args = ("claims", "createMessage", key, "f", 201, b"{}", "/x", None, 0, 10)
+            message_args = (str(uuid.uuid4()), parent, "user", key, 1)
+            return ClaimedInsert(
+                Statement(queries.CLAIM_KEY, claim_args),
+                Statement(queries.INSERT_MESSAGE, message_args),
+                queries.CLAIM_KEY_AND_INSERT_MESSAGE,
             )
 
-        assert await database.claim_and_insert(*attempt("one", thread)) is True
-        assert await database.claim_and_insert(*attempt("one", thread)) is False  # key taken
+        assert await database.claim_and_insert(attempt("one", thread)) is True
+        assert await database.claim_and_insert(attempt("one", thread)) is False  # key live
         with pytest.raises(IntegrityViolation):
-            await database.claim_and_insert(*attempt("two", str(uuid.uuid4())))  # no parent
+            await database.claim_and_insert(attempt("two", str(uuid.uuid4())))  # no parent
         keys = await database.fetch_all("SELECT key FROM idempotency_keys ORDER BY key")
         contents = await database.fetch_all("SELECT content FROM messages")
         assert [row["key"] for row in keys] == ["one"]  # "two" was undone with its insert
@@ -419,14 +418,20 @@ def test_claim_and_insert_is_both_or_neither(database_url: str) -> None:
     run(database_url, body)
 
 
-def test_the_guarded_insert_shifts_the_insert_placeholders() -> None:
-    from threadpact.provider.storage.postgres import guarded_insert
-
-    sql = guarded_insert("INSERT INTO k (a) VALUES ($1) ON CONFLICT DO NOTHING", 1, INSERT_MESSAGE)
-    assert sql.startswith("WITH claim AS (INSERT INTO k (a) VALUES ($1) ON CONFLICT DO NOTHING")
-    assert "SELECT $2, $3, 'user', $4, 1 WHERE EXISTS (SELECT 1 FROM claim)" in sql
-    with pytest.raises(ValueError, match="single-row INSERT"):
-        guarded_insert("x", 0, "UPDATE threads SET title = $1")
+@pytest.mark.parametrize(
+    ("combined", "insert"),
+    [
+        (queries.CLAIM_KEY_AND_INSERT_THREAD, queries.INSERT_THREAD),
+        (queries.CLAIM_KEY_AND_INSERT_MESSAGE, queries.INSERT_MESSAGE),
+    ],
+)
+def test_a_combined_statement_is_the_claim_then_the_insert(combined: str, insert: str) -> None:
+    claim, _, rest = combined.removeprefix("WITH claim AS (").partition(" RETURNING 1) ")
+    assert claim == queries.CLAIM_KEY
+    into, _, values = insert.partition(" VALUES (")
+    arity = values.count("$")
+    shifted = ", ".join(f"${number}" for number in range(11, 11 + arity))
+    assert rest == f"{into} SELECT {shifted} WHERE EXISTS (SELECT 1 FROM claim)"
 
 
 @pytest.mark.postgres

@@ -21,7 +21,13 @@ from pydantic import BaseModel
 from threadpact.names import IDEMPOTENCY_KEY
 from threadpact.provider import queries
 from threadpact.provider.problems import ProblemError
-from threadpact.provider.storage.base import Database, IntegrityViolation, Row, Statement
+from threadpact.provider.storage.base import (
+    ClaimedInsert,
+    Database,
+    IntegrityViolation,
+    Row,
+    Statement,
+)
 
 KEY_PATTERN = re.compile(r"[!-~]([ -~]*[!-~])?")
 MAX_KEY_LENGTH = 255
@@ -91,12 +97,15 @@ async def create_once(
     now_us: Callable[[], int],
     retention_us: int,
     build: Callable[[], tuple[StoredResponse, Statement]],
+    claim_and_insert_sql: str,
 ) -> tuple[StoredResponse, bool]:
     """Run ``build``'s insert once per key; returns the answer and whether it is a replay.
 
     A replay costs one read of the key. Otherwise the key is claimed (an insert that
     takes over an expired key and does nothing on a live one) and, if the claim took,
-    the resource inserted, both or neither. A concurrent claim of the same key makes
+    the resource inserted, both or neither. ``claim_and_insert_sql`` is
+    ``queries.CLAIM_KEY`` and ``build``'s insert as one statement (one of the
+    ``queries.CLAIM_KEY_AND_INSERT_*``). A concurrent claim of the same key makes
     PostgreSQL wait for the other transaction and SQLite wait for its writer; then the
     claim changes nothing and the other request's stored answer is replayed.
     """
@@ -121,7 +130,8 @@ async def create_once(
             ),
         )
         try:
-            if await database.claim_and_insert(claim, insert):
+            write = ClaimedInsert(claim, insert, claim_and_insert_sql)
+            if await database.claim_and_insert(write):
                 return response, False
         except IntegrityViolation as exc:
             raise KeyVanished(key) from exc

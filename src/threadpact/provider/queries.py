@@ -2,6 +2,8 @@
 
 Placeholders are PostgreSQL's ``$1``, ``$2``...; the SQLite driver rewrites them to
 ``?1``, ``?2``... The tables are described in :mod:`threadpact.provider.tables`.
+The ``CLAIM_KEY_AND_INSERT_*`` statements run on PostgreSQL only: there an idempotent
+create is one statement (a data-modifying CTE), one round trip instead of a transaction.
 """
 
 THREAD_COLUMNS = "seq, id, owner, title, agent_id, model, provider, created_us, updated_us, version"
@@ -37,6 +39,21 @@ INSERT_THREAD = (
     "INSERT INTO threads (id, owner, title, agent_id, model, provider, created_us,"
     " updated_us, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 )
+# CLAIM_KEY and INSERT_THREAD as one statement (PostgreSQL): the claim's ten arguments,
+# then the thread's nine. The thread is inserted only if the claim changed a row.
+CLAIM_KEY_AND_INSERT_THREAD = (
+    "WITH claim AS (INSERT INTO idempotency_keys (principal, operation, key, fingerprint,"
+    " status_code, body, location, etag, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (principal, operation, key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
+    " body = excluded.body, location = excluded.location, etag = excluded.etag,"
+    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " WHERE idempotency_keys.expires_us <= excluded.created_us RETURNING 1)"
+    " INSERT INTO threads (id, owner, title, agent_id, model, provider, created_us,"
+    " updated_us, version) SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19"
+    " WHERE EXISTS (SELECT 1 FROM claim)"
+)
 GET_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = $1 AND owner = $2"
 LIST_THREADS = f"SELECT {THREAD_COLUMNS} FROM threads WHERE owner = $1 ORDER BY seq DESC LIMIT $2"
 LIST_THREADS_BEFORE = (
@@ -57,6 +74,20 @@ DELETE_OWNER_THREADS = "DELETE FROM threads WHERE owner = $1"
 # Messages.
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, thread_id, role, content, created_us) VALUES ($1, $2, $3, $4, $5)"
+)
+# CLAIM_KEY and INSERT_MESSAGE as one statement (PostgreSQL): the claim's ten arguments,
+# then the message's five. The message is inserted only if the claim changed a row.
+CLAIM_KEY_AND_INSERT_MESSAGE = (
+    "WITH claim AS (INSERT INTO idempotency_keys (principal, operation, key, fingerprint,"
+    " status_code, body, location, etag, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (principal, operation, key) DO UPDATE SET"
+    " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
+    " body = excluded.body, location = excluded.location, etag = excluded.etag,"
+    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " WHERE idempotency_keys.expires_us <= excluded.created_us RETURNING 1)"
+    " INSERT INTO messages (id, thread_id, role, content, created_us)"
+    " SELECT $11, $12, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM claim)"
 )
 LIST_MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = $1 ORDER BY seq LIMIT $2"
 LIST_MESSAGES_AFTER = (

@@ -81,6 +81,7 @@ async def create_message(thread_id: str, request: Request, caller: CallerDep) ->
             now_us=now_us,
             retention_us=int(caller.settings.key_retention_seconds * 1_000_000),
             build=lambda: message_insert(thread["id"], body, now_us()),
+            claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_MESSAGE,
         )
     except KeyVanished:
         # The thread was deleted between the ownership check and the insert.

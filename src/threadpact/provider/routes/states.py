@@ -117,6 +117,7 @@ async def _change_state(request: Request, database: DatabaseDep, settings: Setti
             now_us=now_us,
             retention_us=int(settings.key_retention_seconds * 1_000_000),
             build=lambda: thread_insert(owner, body, now_us()),
+            claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_THREAD,
         )
         result["thread_id"] = stored.location.rsplit("/", 1)[1]
     return json_response(json.dumps(result).encode())

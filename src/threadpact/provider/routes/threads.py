@@ -102,6 +102,7 @@ async def create_thread(request: Request, caller: CallerDep) -> Response:
         now_us=now_us,
         retention_us=int(caller.settings.key_retention_seconds * 1_000_000),
         build=lambda: thread_insert(caller.principal, body, now_us()),
+        claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_THREAD,
     )
     return stored_response(stored, replayed)
 

@@ -20,6 +20,16 @@ class Statement:
     args: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True)
+class ClaimedInsert:
+    """An insert that happens only if a claim changes a row: both or neither."""
+
+    claim: Statement
+    insert: Statement
+    combined_sql: str
+    """The two as one statement that takes the claim's arguments, then the insert's."""
+
+
 class StorageError(Exception):
     """The database failed in a way the request cannot recover from."""
 
@@ -53,12 +63,12 @@ class Database(Executor, Protocol):
 
     backend: str
 
-    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
-        """Run ``claim``; if it changed a row, run ``insert`` too, both or neither.
+    async def claim_and_insert(self, write: ClaimedInsert) -> bool:
+        """Run the claim; if it changed a row, run the insert too, both or neither.
 
-        Returns whether the claim took. ``insert`` is one ``INSERT INTO t (...) VALUES
-        (...)``. A constraint that refuses the insert undoes the claim and raises
-        IntegrityViolation.
+        Returns whether the claim took. PostgreSQL runs ``write.combined_sql``, SQLite
+        the two statements in one transaction. A constraint that refuses the insert
+        undoes the claim and raises IntegrityViolation.
         """
         ...
 

@@ -1,8 +1,6 @@
 """PostgreSQL through asyncpg (prepared statements are cached per connection)."""
 
 import contextlib
-import functools
-import re
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -14,10 +12,9 @@ from asyncpg.exceptions import (
 )
 
 from threadpact.provider.storage.base import (
-    PLACEHOLDER,
+    ClaimedInsert,
     IntegrityViolation,
     Row,
-    Statement,
     StorageBusy,
     StorageError,
 )
@@ -39,28 +36,6 @@ async def _mapped(call: Awaitable[T]) -> T:
         raise StorageBusy(str(exc)) from exc
     except (PostgresError, InterfaceError, OSError) as exc:
         raise StorageError(str(exc)) from exc
-
-
-INSERT_VALUES = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \((.*)\)", re.DOTALL)
-
-
-@functools.lru_cache(maxsize=64)
-def guarded_insert(claim_sql: str, claim_arity: int, insert_sql: str) -> str:
-    """One statement that runs the claim and, only if it took, the insert.
-
-    The claim becomes a data-modifying CTE and the insert selects its values only
-    when the claim returned a row: one round trip instead of five (BEGIN, claim,
-    insert, COMMIT and the pool's bookkeeping), and still all or nothing.
-    """
-    match = INSERT_VALUES.fullmatch(insert_sql)
-    if match is None:
-        raise ValueError(f"not a single-row INSERT ... VALUES: {insert_sql!r}")
-    table, columns, values = match.groups()
-    shifted = PLACEHOLDER.sub(lambda number: f"${int(number[1]) + claim_arity}", values)
-    return (
-        f"WITH claim AS ({claim_sql} RETURNING 1)"
-        f" INSERT INTO {table} ({columns}) SELECT {shifted} WHERE EXISTS (SELECT 1 FROM claim)"
-    )
 
 
 def _changed(status: str) -> int:
@@ -137,10 +112,14 @@ class PostgresDatabase:
         async with self._lease() as connection:
             return await connection.execute(sql, *args)
 
-    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
-        """Claim, then insert if the claim took: one statement, so one round trip."""
-        sql = guarded_insert(claim.sql, len(claim.args), insert.sql)
-        return await self.execute(sql, *claim.args, *insert.args) == 1
+    async def claim_and_insert(self, write: ClaimedInsert) -> bool:
+        """Claim, then insert if the claim took: ``write.combined_sql``, one statement.
+
+        One round trip instead of five (BEGIN, claim, insert, COMMIT and the pool's
+        bookkeeping), and still all or nothing.
+        """
+        args = (*write.claim.args, *write.insert.args)
+        return await self.execute(write.combined_sql, *args) == 1
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Connection]:

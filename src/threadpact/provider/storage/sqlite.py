@@ -18,9 +18,9 @@ from typing import Any
 
 from threadpact.provider.storage.base import (
     PLACEHOLDER,
+    ClaimedInsert,
     IntegrityViolation,
     Row,
-    Statement,
     StorageBusy,
     StorageError,
 )
@@ -127,12 +127,12 @@ class SqliteDatabase:
         async with self._lock:
             return (await self._patiently(sql, args)).rowcount
 
-    async def claim_and_insert(self, claim: Statement, insert: Statement) -> bool:
+    async def claim_and_insert(self, write: ClaimedInsert) -> bool:
         """Claim, then insert if the claim took: one transaction."""
         async with self.transaction() as transaction:
-            if await transaction.execute(claim.sql, *claim.args) != 1:
+            if await transaction.execute(write.claim.sql, *write.claim.args) != 1:
                 return False
-            await transaction.execute(insert.sql, *insert.args)
+            await transaction.execute(write.insert.sql, *write.insert.args)
             return True
 
     @asynccontextmanager
