@@ -13,8 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-import threadpact.provider.routes.states as state_routes
-import threadpact.provider.routes.threads as thread_routes
+import threadpact.provider.service.threads as thread_service
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import Server, free_port, start_process
 from threadpact.models import ThreadCreate
@@ -23,7 +22,7 @@ from threadpact.provider.config import Settings, tokens_from_env
 from threadpact.provider.idempotency import StoredResponse
 from threadpact.provider.storage.base import Statement
 
-original_insert = thread_routes.thread_insert
+original_insert = thread_service.thread_insert
 
 
 def lying_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredResponse, Statement]:
@@ -39,8 +38,8 @@ def lying_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredRespon
 
 def app() -> FastAPI:
     """The broken app (uvicorn --factory)."""
-    thread_routes.thread_insert = lying_insert  # type: ignore[assignment]
-    state_routes.thread_insert = lying_insert  # type: ignore[assignment]
+    # Both creates and provider states build their thread rows with this.
+    thread_service.thread_insert = lying_insert  # type: ignore[assignment]
     settings = Settings(
         database_url=os.environ["THREADPACT_DATABASE_URL"],
         tokens=tokens_from_env(),

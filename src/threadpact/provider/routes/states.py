@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from threadpact.models import MessageCreate, ThreadCreate
+from threadpact.models import ThreadCreate
 from threadpact.names import (
     STATE_AUTHENTICATED,
     STATE_KEY_USED,
@@ -22,18 +22,17 @@ from threadpact.names import (
     STATE_THREAD_WITH_MESSAGES,
     STATES_PATH,
 )
-from threadpact.provider import queries
 from threadpact.provider.deps import DatabaseDep, SettingsDep
-from threadpact.provider.idempotency import create_once, fingerprint
 from threadpact.provider.problems import ProblemError, validation_problem
-from threadpact.provider.routes.messages import message_insert
-from threadpact.provider.routes.threads import CREATE_OPERATION, json_response, thread_insert
+from threadpact.provider.responses import json_response
+from threadpact.provider.service import states, threads
 from threadpact.provider.storage.base import StorageError
 from threadpact.provider.timefmt import micros
 
 router = APIRouter(include_in_schema=False)
 
 SAMPLE = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai"}
+DEFAULT_MESSAGE_COUNT = 2
 
 
 def thread_body(params: dict[str, Any]) -> ThreadCreate:
@@ -78,46 +77,25 @@ async def _change_state(request: Request, database: DatabaseDep, settings: Setti
     if payload.get("action", "setup") != "setup" or not state:
         return json_response(b"{}")
     owner = settings.state_principal
-    now_us = micros(settings.clock)
     result: dict[str, str] = {}
     if state == STATE_AUTHENTICATED:
         token = params.get("token")
         if not isinstance(token, str) or not token:
             raise ProblemError(400, "this state needs a token parameter", slug="bad-state")
         request.app.state.test_tokens[token] = owner
-        return json_response(json.dumps({"token": token}).encode())
-    async with database.transaction() as connection:
-        if state == STATE_NO_THREADS:
-            await connection.execute(queries.DELETE_OWNER_THREADS, owner)
-            await connection.execute(queries.DELETE_PRINCIPAL_KEYS, owner)
-        elif state in (STATE_THREAD_EXISTS, STATE_THREAD_WITH_MESSAGES):
-            answer, insert = thread_insert(owner, thread_body(params), now_us())
-            await connection.execute(insert.sql, *insert.args)
-            thread_id = answer.location.rsplit("/", 1)[1]
-            result["thread_id"] = thread_id
-            if state == STATE_THREAD_WITH_MESSAGES:
-                for index in range(int(params.get("count", 2))):
-                    message = MessageCreate(
-                        role="user" if index % 2 == 0 else "assistant",
-                        content=f"message {index + 1}",
-                    )
-                    reply, insert = message_insert(thread_id, message, now_us())
-                    await connection.execute(insert.sql, *insert.args)
-                    result.setdefault("message_id", reply.location.rsplit("/", 1)[1])
-        elif state != STATE_KEY_USED:
-            raise ProblemError(400, f"unknown provider state {state!r}", slug="unknown-state")
-    if state == STATE_KEY_USED:
+        result["token"] = token
+    elif state == STATE_NO_THREADS:
+        await states.remove_everything(database, owner)
+    elif state in (STATE_THREAD_EXISTS, STATE_THREAD_WITH_MESSAGES):
         body = thread_body(params)
-        stored, _ = await create_once(
-            database,
-            principal=owner,
-            operation=CREATE_OPERATION,
-            key=str(params.get("key", "")),
-            request_fingerprint=fingerprint("POST", "/threads", body),
-            now_us=now_us,
-            retention_us=int(settings.key_retention_seconds * 1_000_000),
-            build=lambda: thread_insert(owner, body, now_us()),
-            claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_THREAD,
-        )
+        count = 0
+        if state == STATE_THREAD_WITH_MESSAGES:
+            count = int(params.get("count", DEFAULT_MESSAGE_COUNT))
+        result = await states.add_thread(database, owner, body, micros(settings.clock), count)
+    elif state == STATE_KEY_USED:
+        key = str(params.get("key", ""))
+        stored, _ = await threads.create_thread(database, settings, owner, key, thread_body(params))
         result["thread_id"] = stored.location.rsplit("/", 1)[1]
+    else:
+        raise ProblemError(400, f"unknown provider state {state!r}", slug="unknown-state")
     return json_response(json.dumps(result).encode())
