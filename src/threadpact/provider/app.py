@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -32,7 +31,7 @@ async def purge_loop(database: Database, settings: Settings) -> None:
 def create_app(settings: Settings) -> FastAPI:
     """A threads API for ``settings``; the database is migrated when it starts."""
     if settings.spec_path is None:
-        settings = replace(settings, spec_path=default_spec())
+        settings = settings.model_copy(update={"spec_path": default_spec()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
