@@ -61,8 +61,6 @@ class Executor(Protocol):
 class Database(Executor, Protocol):
     """A database that statements run on one at a time, or together in a transaction."""
 
-    backend: str
-
     async def claim_and_insert(self, write: ClaimedInsert) -> bool:
         """Run the claim; if it changed a row, run the insert too, both or neither.
 

@@ -67,8 +67,6 @@ class _Connection:
 class PostgresDatabase:
     """A PostgreSQL database behind a pool of connections."""
 
-    backend = "postgresql"
-
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 

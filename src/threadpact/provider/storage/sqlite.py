@@ -90,8 +90,6 @@ class _Statements:
 class SqliteDatabase:
     """A SQLite file (or shared in-memory database) behind one connection."""
 
-    backend = "sqlite"
-
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
         self._statements = _Statements(connection)
