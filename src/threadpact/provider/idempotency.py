@@ -11,14 +11,17 @@ across processes that share one database.
 import asyncio
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
 from pydantic import BaseModel
 
-from threadpact.names import IDEMPOTENCY_KEY
+from threadpact.names import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    is_valid_idempotency_key,
+)
 from threadpact.provider import queries
 from threadpact.provider.problems import ProblemError
 from threadpact.provider.storage.base import (
@@ -29,8 +32,6 @@ from threadpact.provider.storage.base import (
     Statement,
 )
 
-KEY_PATTERN = re.compile(r"[!-~]([ -~]*[!-~])?")
-MAX_KEY_LENGTH = 255
 ATTEMPTS = 4
 PURGE_BATCH = 1000
 
@@ -59,10 +60,11 @@ def require_key(request: Request) -> str:
             "send the client's own ID for the new resource",
             slug="idempotency-key-missing",
         )
-    if len(key) > MAX_KEY_LENGTH or not KEY_PATTERN.fullmatch(key):
+    if not is_valid_idempotency_key(key):
         raise ProblemError(
             400,
-            f"{IDEMPOTENCY_KEY} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            f"{IDEMPOTENCY_KEY} must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII "
+            "characters",
             slug="idempotency-key-malformed",
         )
     return key

@@ -21,7 +21,7 @@ router = APIRouter(tags=["threads"])
 def thread_response(row: Row) -> Response:
     """A thread with its ETag."""
     return json_response(
-        threads.server_thread(row).model_dump_json().encode(),
+        threads.thread_from_row(row).model_dump_json().encode(),
         headers={ETAG: threads.etag(row["version"])},
     )
 

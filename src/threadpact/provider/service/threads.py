@@ -24,7 +24,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def server_thread(row: Mapping[Any, Any]) -> ServerThread:
+def thread_from_row(row: Mapping[Any, Any]) -> ServerThread:
     """The wire form of a thread row."""
     return ServerThread(
         id=uuid.UUID(row["id"]),
@@ -55,7 +55,7 @@ def thread_insert(owner: str, body: ThreadCreate, now: int) -> tuple[StoredRespo
         "updated_us": now,
         "version": 1,
     }
-    wire = server_thread(values).model_dump_json().encode()
+    wire = thread_from_row(values).model_dump_json().encode()
     answer = StoredResponse(201, wire, f"/threads/{values['id']}", etag(1))
     return answer, Statement(queries.INSERT_THREAD, tuple(values.values()))
 
@@ -91,7 +91,7 @@ async def list_threads(
     more = len(rows) > limit
     rows = rows[:limit]
     return ThreadPage(
-        items=[server_thread(row) for row in rows],
+        items=[thread_from_row(row) for row in rows],
         next_cursor=encode_cursor(CURSOR_KIND, rows[-1]["seq"]) if more else None,
     )
 
