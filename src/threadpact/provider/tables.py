@@ -19,6 +19,8 @@ metadata = MetaData()
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 Seq = BigInteger().with_variant(Integer(), "sqlite")
 
+# Each table is declared in full: what they share (seq, id, times) is the schema's
+# likeness, not code to factor out.
 threads = Table(
     "threads",
     metadata,

@@ -12,7 +12,7 @@ from threadpact.models import Message, MessageCreate, MessagePage
 from threadpact.provider import queries
 from threadpact.provider.config import Settings
 from threadpact.provider.idempotency import KeyVanished, StoredResponse, create_once, fingerprint
-from threadpact.provider.paging import decode_cursor, encode_cursor
+from threadpact.provider.paging import fetch_page
 from threadpact.provider.problems import ProblemError
 from threadpact.provider.service.threads import not_found
 from threadpact.provider.storage.base import Database, Row, Statement
@@ -85,17 +85,9 @@ async def list_messages(
     database: Database, thread_id: str, limit: int, cursor: str | None
 ) -> MessagePage:
     """One page of a thread's messages, oldest first; a 400 for a cursor we did not make."""
-    after = decode_cursor(CURSOR_KIND, cursor)
-    if after is None:
-        rows = await database.fetch_all(queries.LIST_MESSAGES, thread_id, limit + 1)
-    else:
-        rows = await database.fetch_all(queries.LIST_MESSAGES_AFTER, thread_id, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return MessagePage(
-        items=[server_message(row) for row in rows],
-        next_cursor=encode_cursor(CURSOR_KIND, rows[-1]["seq"]) if more else None,
-    )
+    listing = (queries.LIST_MESSAGES, queries.LIST_MESSAGES_AFTER)
+    rows, next_cursor = await fetch_page(database, CURSOR_KIND, listing, thread_id, limit, cursor)
+    return MessagePage(items=[server_message(row) for row in rows], next_cursor=next_cursor)
 
 
 async def get_message(database: Database, owner: str, thread_id: str, message_id: str) -> Row:

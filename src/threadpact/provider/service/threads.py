@@ -8,7 +8,7 @@ from threadpact.models import ServerThread, ThreadCreate, ThreadPage
 from threadpact.provider import queries
 from threadpact.provider.config import Settings
 from threadpact.provider.idempotency import StoredResponse, create_once, fingerprint
-from threadpact.provider.paging import decode_cursor, encode_cursor
+from threadpact.provider.paging import fetch_page
 from threadpact.provider.problems import ProblemError
 from threadpact.provider.storage.base import Database, Row, Statement
 from threadpact.provider.timefmt import micros, to_datetime
@@ -83,17 +83,9 @@ async def list_threads(
     database: Database, owner: str, limit: int, cursor: str | None
 ) -> ThreadPage:
     """One page of the owner's threads, newest first; a 400 for a cursor we did not make."""
-    before = decode_cursor(CURSOR_KIND, cursor)
-    if before is None:
-        rows = await database.fetch_all(queries.LIST_THREADS, owner, limit + 1)
-    else:
-        rows = await database.fetch_all(queries.LIST_THREADS_BEFORE, owner, before, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ThreadPage(
-        items=[thread_from_row(row) for row in rows],
-        next_cursor=encode_cursor(CURSOR_KIND, rows[-1]["seq"]) if more else None,
-    )
+    listing = (queries.LIST_THREADS, queries.LIST_THREADS_BEFORE)
+    rows, next_cursor = await fetch_page(database, CURSOR_KIND, listing, owner, limit, cursor)
+    return ThreadPage(items=[thread_from_row(row) for row in rows], next_cursor=next_cursor)
 
 
 async def owned_thread(database: Database, owner: str, thread_id: str) -> Row:

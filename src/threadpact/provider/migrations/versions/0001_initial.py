@@ -15,6 +15,7 @@ depends_on = None
 Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# The tables as tables.py declared them at this revision, in full, as a migration must.
 def upgrade() -> None:
     """Create the three tables."""
     op.create_table(
