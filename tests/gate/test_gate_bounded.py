@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -103,10 +104,28 @@ def test_a_bad_deadline_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+def ignore_sigint() -> None:
+    """Start as a background job of a non-interactive shell would: SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def default_sigint() -> None:
+    """Start as from a terminal: SIGINT at its default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("signum", "start"),
+    [
+        (signal.SIGTERM, default_sigint),
+        (signal.SIGINT, default_sigint),
+        (signal.SIGINT, ignore_sigint),
+    ],
+    ids=["sigterm", "sigint", "sigint-inherited-ignored"],
+)
 def test_an_interrupted_gate_stops_its_provider_and_writes_what_it_has(
-    tmp_path: Path, signum: signal.Signals
+    tmp_path: Path, signum: signal.Signals, start: Callable[[], None]
 ) -> None:
     report = tmp_path / "report"
     gate_process = subprocess.Popen(
@@ -115,6 +134,7 @@ def test_an_interrupted_gate_stops_its_provider_and_writes_what_it_has(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=start,  # noqa: PLW1509 - only sets a signal disposition
     )
     assert gate_process.stdout is not None
     provider = ""

@@ -56,8 +56,11 @@ class LiveProvider:
     log: Path | None = None
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 class Interrupted(Exception):
-    """The gate received SIGTERM."""
+    """The gate received SIGINT or SIGTERM."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -91,8 +94,13 @@ def progress(index: int, total: int, result: StepResult) -> None:
 
 
 @contextlib.contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Interrupted` in the main thread (SIGINT already interrupts)."""
+def interrupts_raise() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` in the main thread.
+
+    Set explicitly, not inherited: a gate started where SIGINT is ignored (a background
+    job of a non-interactive shell, some CI runners) still stops cleanly on Ctrl-C or on
+    a cancelled job.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -100,11 +108,12 @@ def sigterm_raises() -> Iterator[None]:
     def handler(signum: int, _frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 @contextlib.contextmanager
@@ -240,7 +249,7 @@ def run_gate(options: GateOptions) -> int:
     gate = Gate(options)
     started = time.monotonic()
     interrupted: Interrupted | KeyboardInterrupt | None = None
-    with sigterm_raises():
+    with interrupts_raise():
         try:
             gate.step("generate --check", codegen_step, {"root": root})
             gate.step("lint", run_lint_step, {"spec": spec})
