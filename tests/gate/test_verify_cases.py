@@ -69,3 +69,42 @@ def test_each_interaction_is_verified_alone_even_with_regex_characters(tmp_path:
     assert finding.where == "'health (a+b)'"
     assert "StatusMismatch" in finding.message
     assert "GET /healthz given 'no threads exist' (front-end.json)" in finding.details
+
+
+def test_interactions_sharing_a_description_are_told_apart_by_their_states(
+    tmp_path: Path,
+) -> None:
+    """pact-js allows one description under different states; each gets its own result."""
+    pact = {
+        "consumer": {"name": "some-front-end"},
+        "provider": {"name": "threadpact-api"},
+        "interactions": [
+            {
+                "description": "the health check",
+                "providerStates": [{"name": "no threads exist"}],
+                "request": {"method": "GET", "path": "/healthz"},
+                "response": {"status": 200},
+            },
+            {
+                "description": "the health check",
+                "providerStates": [{"name": "a thread exists"}],
+                "request": {"method": "GET", "path": "/healthz"},
+                "response": {"status": 418},
+            },
+        ],
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+    pacts = tmp_path / "pacts"
+    pacts.mkdir()
+    (pacts / "front-end.json").write_text(json.dumps(pact))
+    server = start_provider(
+        sqlite_url(tmp_path / "t.db"), tmp_path / "provider.log", "--test-states"
+    )
+    try:
+        result = run_verify(server.base_url, pacts)
+    finally:
+        server.stop()
+    assert result.summary == "1 of 2 interaction(s) from front-end.json failed"
+    [finding] = result.findings
+    assert "given 'a thread exists'" in finding.details
+    assert "StatusMismatch" in finding.message

@@ -90,29 +90,29 @@ def state_finding(case: Interaction, failure: StateFailure, log: Path | None) ->
     )
 
 
-def mismatch_findings(case: Interaction, results: dict[str, Any], output: str) -> list[Finding]:
-    """One finding per verifier error for ``case`` (normally one)."""
-    found: list[Finding] = []
-    for error in results.get("errors", []):
-        summaries, evidence = _mismatch_lines(error.get("mismatch") or {})
-        found.append(
-            Finding(
-                rule="pact.verification",
-                where=f"'{case.description}'",
-                message="; ".join(summaries) or "the provider's answer does not match the pact",
-                details="\n".join([f"interaction: {case.label()}", *evidence]),
-            )
-        )
-    if not found:
-        found.append(
-            Finding(
-                rule="pact.verification",
-                where=f"'{case.description}'",
-                message="verification failed",
-                details=f"interaction: {case.label()}\n{output}".rstrip(),
-            )
-        )
-    return found
+def mismatch_finding(case: Interaction, result: dict[str, Any], output: str) -> Finding:
+    """The finding for one failed interaction result of the verifier."""
+    summaries, evidence = _mismatch_lines(result.get("mismatch") or {})
+    return Finding(
+        rule="pact.verification",
+        where=f"'{case.description}'",
+        message="; ".join(summaries) or "the provider's answer does not match the pact",
+        details="\n".join([f"interaction: {case.label()}", *(evidence or [output])]).rstrip(),
+    )
+
+
+def pair_results(
+    group: list[Interaction], results: list[dict[str, Any]]
+) -> list[tuple[Interaction, dict[str, Any]]]:
+    """Each interaction of a group (one description) with its result, matched by states."""
+    left = list(group)
+    paired = []
+    for result in results:
+        states = tuple(str(name) for name in result.get("providerStates") or [])
+        case = next((c for c in left if c.state_names == states), left[0])
+        left.remove(case)
+        paired.append((case, result))
+    return paired
 
 
 def gone(
@@ -183,29 +183,37 @@ def run_verify(
     target = states_url or base_url + STATES_PATH
     findings: list[Finding] = []
     failed = 0
+    groups: dict[tuple[Path, str], list[Interaction]] = {}
+    for case in cases:
+        groups.setdefault((case.file, case.description), []).append(case)
     with (
         StateRelay(target, timeout=request_timeout, base_url=base_url) as relay,
         native_output_silenced(),
     ):
         settings = VerifierSettings(base_url, provider, relay.url, token, request_timeout)
-        for case in cases:
-            doing(f"verifying '{case.description}': {case.label()}")
-            passed, results, output = verify_case(case, settings)
-            state_failures = [f for f in relay.take_failures() if f.action == "setup"]
-            if len(results.get("interactionResults", [])) != 1:
+        for group in groups.values():
+            first = group[0]
+            doing(f"verifying '{first.description}': {first.label()}")
+            _passed, results, output = verify_case(first, settings)
+            outcomes = results.get("interactionResults", [])
+            if len(outcomes) != len(group):
                 raise UsageError(
-                    f"{case.file}: the verifier did not find the interaction "
-                    f"'{case.description}' (is the file a pact for {provider}?)"
+                    f"{first.file}: the verifier did not find the interaction "
+                    f"'{first.description}' (is the file a pact for {provider}?)"
                 )
             if relay.broken is not None:
-                return gone(case, relay.broken, findings, time.monotonic() - started, provider_log)
-            if passed:
-                continue
-            failed += 1
-            if state_failures:
-                findings.append(state_finding(case, state_failures[0], provider_log))
-            else:
-                findings += mismatch_findings(case, results, output)
+                return gone(first, relay.broken, findings, time.monotonic() - started, provider_log)
+            state_failures = [f for f in relay.take_failures() if f.action == "setup"]
+            for case, outcome in pair_results(group, outcomes):
+                if outcome.get("result") == "OK":
+                    continue
+                failed += 1
+                setup = next((f for f in state_failures if f.state in case.state_names), None)
+                if setup is not None:
+                    state_failures.remove(setup)
+                    findings.append(state_finding(case, setup, provider_log))
+                else:
+                    findings.append(mismatch_finding(case, outcome, output))
     seconds = time.monotonic() - started
     names = ", ".join(file.name for file in files)
     if not failed:
