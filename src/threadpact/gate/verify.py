@@ -76,7 +76,9 @@ def _mismatch_lines(mismatch: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 def state_finding(case: Interaction, failure: StateFailure, log: Path | None) -> Finding:
     """A state the provider could not set up, named with its interaction."""
-    details = [f"interaction: {case.label()}", f"state: '{failure.state}' ({failure.action})"]
+    # Pact calls the state endpoint with an empty name for an interaction without states.
+    state = f"'{failure.state}'" if failure.state else "(pact's unnamed generic state)"
+    details = [f"interaction: {case.label()}", f"state: {state} ({failure.action})"]
     details.append(f"provider answered: {failure.reason}")
     if failure.body:
         details += ["provider body:", failure.body]
@@ -85,7 +87,7 @@ def state_finding(case: Interaction, failure: StateFailure, log: Path | None) ->
     return Finding(
         rule="pact.state-setup",
         where=f"'{case.description}'",
-        message=f"the provider could not set up the state '{failure.state}': {failure.reason}",
+        message=f"the provider could not set up the state {state}: {failure.reason}",
         details="\n".join(details),
     )
 
@@ -208,7 +210,11 @@ def run_verify(
                 if outcome.get("result") == "OK":
                     continue
                 failed += 1
-                setup = next((f for f in state_failures if f.state in case.state_names), None)
+                # Pact also sets up an unnamed generic state for an interaction without any.
+                setup = next(
+                    (f for f in state_failures if f.state in case.state_names),
+                    state_failures[0] if state_failures else None,
+                )
                 if setup is not None:
                     state_failures.remove(setup)
                     findings.append(state_finding(case, setup, provider_log))
