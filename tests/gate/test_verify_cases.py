@@ -2,9 +2,11 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import start_provider
+from threadpact.gate.report import StepResult
 from threadpact.gate.verify import exactly, http_interactions, run_verify
 
 V2_PACT = {
@@ -25,6 +27,18 @@ V2_PACT = {
     ],
     "metadata": {"pactSpecification": {"version": "2.0.0"}},
 }
+
+
+def verify_against_the_reference(folder: Path, pact: dict[str, Any]) -> StepResult:
+    """Write ``pact`` as front-end.json and verify it against a fresh reference provider."""
+    pacts = folder / "pacts"
+    pacts.mkdir()
+    (pacts / "front-end.json").write_text(json.dumps(pact))
+    server = start_provider(sqlite_url(folder / "t.db"), folder / "provider.log", "--test-states")
+    try:
+        return run_verify(server.base_url, pacts)
+    finally:
+        server.stop()
 
 
 def test_v2_states_and_v4_message_interactions_are_read(tmp_path: Path) -> None:
@@ -53,16 +67,7 @@ def test_exactly_escapes_what_the_verifier_treats_as_syntax() -> None:
 
 
 def test_each_interaction_is_verified_alone_even_with_regex_characters(tmp_path: Path) -> None:
-    pacts = tmp_path / "pacts"
-    pacts.mkdir()
-    (pacts / "front-end.json").write_text(json.dumps(V2_PACT))
-    server = start_provider(
-        sqlite_url(tmp_path / "t.db"), tmp_path / "provider.log", "--test-states"
-    )
-    try:
-        result = run_verify(server.base_url, pacts)
-    finally:
-        server.stop()
+    result = verify_against_the_reference(tmp_path, V2_PACT)
     assert result.status == "failed"
     assert result.summary == "1 of 2 interaction(s) from front-end.json failed"
     [finding] = result.findings
@@ -94,16 +99,7 @@ def test_interactions_sharing_a_description_are_told_apart_by_their_states(
         ],
         "metadata": {"pactSpecification": {"version": "3.0.0"}},
     }
-    pacts = tmp_path / "pacts"
-    pacts.mkdir()
-    (pacts / "front-end.json").write_text(json.dumps(pact))
-    server = start_provider(
-        sqlite_url(tmp_path / "t.db"), tmp_path / "provider.log", "--test-states"
-    )
-    try:
-        result = run_verify(server.base_url, pacts)
-    finally:
-        server.stop()
+    result = verify_against_the_reference(tmp_path, pact)
     assert result.summary == "1 of 2 interaction(s) from front-end.json failed"
     [finding] = result.findings
     assert "given 'a thread exists'" in finding.details
