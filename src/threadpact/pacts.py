@@ -87,8 +87,10 @@ class PactFile:
     """How many interactions it lists, of any kind."""
     interactions: list[Interaction] = field(default_factory=list)
     problems: list[tuple[str, BadPact]] = field(default_factory=list)
-    """``(description, problem)`` for each interaction that is not a readable HTTP one;
-    a problem with an empty description is about the whole file."""
+    """``(description, problem)`` for each HTTP interaction that cannot be read; a problem
+    with an empty description is about the whole file."""
+    skipped: list[str] = field(default_factory=list)
+    """The type of each interaction that is not HTTP (a V4 message, say): not checked."""
 
 
 def listed(folder: Path) -> list[Path]:
@@ -136,6 +138,10 @@ def read_pact(path: Path) -> PactFile:
     pact.count = len(interactions)
     for index, raw in enumerate(interactions):
         pointer = child("/interactions", index)
+        kind = as_dict(raw).get("type", HTTP)
+        if kind != HTTP:
+            pact.skipped.append(str(kind))
+            continue
         try:
             pact.interactions.append(read_interaction(path, raw, pointer, v4))
         except BadPact as exc:
@@ -159,11 +165,6 @@ def read_interaction(file: Path, raw: Any, pointer: str, v4: bool) -> Interactio
     """One interaction; :class:`BadPact` if it is not a readable HTTP interaction."""
     if not isinstance(raw, dict):
         raise BadPact(pointer, "an interaction must be a JSON object")
-    kind = raw.get("type", HTTP)
-    if kind != HTTP:
-        raise BadPact(
-            child(pointer, "type"), f"type {kind!r} is not {HTTP!r}; the spec describes HTTP only"
-        )
     request, response = as_dict(raw.get("request")), as_dict(raw.get("response"))
     method, path, status = request.get("method"), request.get("path"), response.get("status")
     if not isinstance(method, str) or not isinstance(path, str) or not isinstance(status, int):
@@ -222,21 +223,31 @@ def read_query(raw: Any, pointer: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def read_states(raw: dict[str, Any], pointer: str) -> list[tuple[str, str]]:
-    """(pointer, name) of each provider state (V3/V4 list, or the V2 single state)."""
+    """(pointer, name) of each provider state (V3/V4 list, or the V2 single state).
+
+    An empty name is no state: some pact libraries write ``"providerState": ""``.
+    """
     if isinstance(raw.get("providerState"), str):
-        return [(child(pointer, "providerState"), raw["providerState"])]
+        named = raw["providerState"].strip()
+        return [(child(pointer, "providerState"), named)] if named else []
     states = raw.get("providerStates")
     return [
         (child(pointer, "providerStates", index, "name"), str(as_dict(state).get("name")))
         for index, state in enumerate(states if isinstance(states, list) else [])
+        if str(as_dict(state).get("name") or "").strip()
     ]
 
 
 def read_pact_body(
     side: dict[str, Any], pointer: str, headers: dict[str, tuple[str, str]], v4: bool
 ) -> Body | None:
-    """The body of a request or response, decoded, or None if the pact has none."""
+    """The body of a request or response, decoded, or None if the pact has none.
+
+    An empty body is no body: pact-js writes ``"body": ""`` for a request without one.
+    """
     raw = side.get("body")
+    if raw == "" or (v4 and isinstance(raw, dict) and raw.get("content") == ""):
+        return None
     header_pointer, header_type = headers.get("content-type", (None, None))
     if v4 and isinstance(raw, dict):
         if raw.get("content") is None:

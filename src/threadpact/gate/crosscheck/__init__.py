@@ -49,7 +49,7 @@ def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
     found: list[Mismatch] = [
         Mismatch("crosscheck.provider-state", pointer, f"unknown provider state {name!r}")
         for pointer, name in ex.states
-        if name not in target.states
+        if target.states is not None and name not in target.states
     ]
     operation = find_operation(target.spec, ex)
     if isinstance(operation, Mismatch):
@@ -68,6 +68,14 @@ def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
 
 def check_pact(target: Target, path: Path) -> tuple[int, list[tuple[str, Mismatch]]]:
     """``(interactions checked, [(interaction description, mismatch)])`` for one file."""
+    checked, _skipped, found = check_pact_file(target, path)
+    return checked, found
+
+
+def check_pact_file(
+    target: Target, path: Path
+) -> tuple[int, list[str], list[tuple[str, Mismatch]]]:
+    """HTTP interactions checked, the types of those skipped (not HTTP), and the mismatches."""
     pact = read_pact(path)
     found = [
         (
@@ -86,7 +94,7 @@ def check_pact(target: Target, path: Path) -> tuple[int, list[tuple[str, Mismatc
             for mismatch in check_interaction(target, interaction)
         ]
     found.sort(key=lambda item: _order(item[1].pointer))
-    return pact.count, found
+    return pact.count - len(pact.skipped), pact.skipped, found
 
 
 def _order(pointer: str) -> int:
@@ -110,9 +118,11 @@ def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
     files = find_pacts(pacts_dir)
     findings: list[Finding] = []
     total = 0
+    skipped: list[str] = []
     for path in files:
-        count, found = check_pact(target, path)
+        count, not_http, found = check_pact_file(target, path)
         total += count
+        skipped += not_http
         for description, mismatch in found:
             about = f'"{description}": ' if description else ""
             findings.append(
@@ -124,6 +134,9 @@ def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
                 )
             )
     scope = f"{total} interaction(s) in {len(files)} pact file(s)"
+    if skipped:
+        kinds = ", ".join(sorted(set(skipped)))
+        scope += f" ({len(skipped)} non-HTTP interaction(s) skipped: {kinds})"
     return StepResult(
         name="crosscheck",
         status="failed" if findings else "passed",

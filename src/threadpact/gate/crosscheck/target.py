@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from threadpact.names import PROVIDER_STATES
 from threadpact.openapi import Located, SchemaChecker, Spec, as_dict
 from threadpact.pacts import Body, media_type
 from threadpact.pointers import child
@@ -27,7 +26,9 @@ class Target:
 
     spec: Spec
     schemas: SchemaChecker = field(init=False)
-    states: set[str] = field(init=False)
+    states: set[str] | None = field(init=False)
+    """The provider states the spec declares (``x-provider-states``); None if it declares
+    none, and then any state is accepted."""
 
     def __post_init__(self) -> None:
         self.schemas = SchemaChecker(self.spec)
@@ -35,7 +36,7 @@ class Target:
         self.states = (
             {str(as_dict(s).get("name", s)) for s in declared}
             if isinstance(declared, list)
-            else set(PROVIDER_STATES)
+            else None
         )
 
 
