@@ -1,4 +1,4 @@
-"""``threadpact lint [SPEC]``: the spec is valid OpenAPI 3.1 and obeys the contract."""
+"""``threadpact lint [SPEC]``: the spec is valid OpenAPI (3.0 or 3.1) and obeys the contract."""
 
 import argparse
 from pathlib import Path

@@ -5,7 +5,7 @@ model       Spec: $refs, operations, parameters, responses, links, path template
 schemas     SchemaChecker: values against the spec's schemas, errors located
 """
 
-from threadpact.openapi.documents import load_spec, read_spec, validation_errors
+from threadpact.openapi.documents import load_spec, openapi_version, read_spec, validation_errors
 from threadpact.openapi.model import Located, Operation, Route, Shape, Spec, as_dict, walk
 from threadpact.openapi.schemas import SchemaChecker
 
@@ -18,6 +18,7 @@ __all__ = [
     "Spec",
     "as_dict",
     "load_spec",
+    "openapi_version",
     "read_spec",
     "validation_errors",
     "walk",

@@ -1,10 +1,14 @@
-"""Reading an OpenAPI document from a file and validating it, with one-line errors."""
+"""Reading an OpenAPI 3.0 or 3.1 document from a file and validating it, with one-line errors.
+
+Swagger 2.0 is refused, with one line that says how to convert it; a file that is not
+an OpenAPI document at all is told so.
+"""
 
 from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_spec_validator import OpenAPIV31SpecValidator
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing.exceptions import Unresolvable
 
@@ -29,15 +33,45 @@ def read_spec(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(document, dict):
         raise UsageError(f"{path}: the spec must be a YAML or JSON object")
+    check_version(path, document)
     return document
 
 
+SUPPORTED = "threadpact reads OpenAPI 3.0 and 3.1"
+CONVERT = "convert it first, e.g. `npx swagger2openapi SPEC -o openapi.yaml`"
+
+
+def openapi_version(document: dict[str, Any]) -> str:
+    """``3.0`` or ``3.1``: the minor version a supported document declares."""
+    return str(document.get("openapi", ""))[:3]
+
+
+def check_version(path: Path, document: dict[str, Any]) -> None:
+    """A usage error, one line, unless the document declares OpenAPI 3.0 or 3.1."""
+    if "swagger" in document:
+        found = document.get("swagger")
+        raise UsageError(
+            f"{path}: a Swagger {found} document (swagger: {found!r}); {SUPPORTED}: {CONVERT}"
+        )
+    if "openapi" not in document:
+        raise UsageError(
+            f"{path}: not an OpenAPI document (it has no `openapi` version field); {SUPPORTED}"
+        )
+    if openapi_version(document) not in ("3.0", "3.1"):
+        found = document.get("openapi")
+        raise UsageError(f"{path}: OpenAPI {found!r} is not supported; {SUPPORTED}")
+
+
 def validation_errors(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every OpenAPI 3.1 validation error as (JSON pointer, message)."""
-    if not str(document.get("openapi", "")).startswith("3.1"):
-        return [("/openapi", f"expected an OpenAPI 3.1 document, got {document.get('openapi')!r}")]
+    """Every validation error, by the rules of the OpenAPI version it declares, as
+    (JSON pointer, message)."""
+    version = openapi_version(document)
+    if version not in ("3.0", "3.1"):
+        found_version = document.get("openapi", document.get("swagger"))
+        return [("/openapi", f"expected OpenAPI 3.0 or 3.1, got {found_version!r}")]
     found: list[tuple[str, str]] = []
-    errors: Any = OpenAPIV31SpecValidator(document).iter_errors()
+    validator = OpenAPIV30SpecValidator if version == "3.0" else OpenAPIV31SpecValidator
+    errors: Any = validator(document).iter_errors()
     try:
         if not isinstance(document.get("paths", {}), dict):
             return [("/paths", "paths must be an object")]
@@ -54,7 +88,7 @@ def validation_errors(document: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def load_spec(path: Path) -> dict[str, Any]:
-    """A parsed spec that is valid OpenAPI 3.1, or a one-line usage error."""
+    """A parsed spec that is valid OpenAPI 3.0 or 3.1, or a one-line usage error."""
     document = read_spec(path)
     errors = validation_errors(document)
     if errors:

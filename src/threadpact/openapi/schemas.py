@@ -1,6 +1,7 @@
 """Validating values against the spec's schemas, each error located in the spec.
 
-A real JSON Schema validator (the OAS 3.1 dialect, ``$ref``s resolved against the
+A real JSON Schema validator (the OAS 3.0 or 3.1 dialect, as the spec declares, so
+3.0's ``nullable`` and boolean ``exclusiveMinimum`` work; ``$ref``s resolved against the
 whole spec, the ``uuid`` and ``date-time`` formats asserted). Each error names
 where in the value it is and which schema keyword of the spec it broke.
 """
@@ -9,7 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from openapi_schema_validator import OAS31Validator, oas31_format_checker
+from openapi_schema_validator import (
+    OAS30Validator,
+    OAS31Validator,
+    oas30_format_checker,
+    oas31_format_checker,
+)
 from referencing.exceptions import Unresolvable
 
 from threadpact.openapi.model import SPEC_URI, Spec, as_dict, walk
@@ -33,10 +39,16 @@ class SchemaChecker:
         """``(pointer below the instance, message, spec pointer)`` per schema violation."""
         validator = self._validators.get(schema_pointer)
         if validator is None:
-            validator = OAS31Validator(
+            is_30 = str(self.spec.document.get("openapi", "")).startswith("3.0")
+            kind, formats = (
+                (OAS30Validator, oas30_format_checker)
+                if is_30
+                else (OAS31Validator, oas31_format_checker)
+            )
+            validator = kind(
                 {"$ref": f"{SPEC_URI}#{quote(schema_pointer, safe='/~')}"},
                 registry=self.spec.registry,
-                format_checker=oas31_format_checker,
+                format_checker=formats,
             )
             self._validators[schema_pointer] = validator
         try:

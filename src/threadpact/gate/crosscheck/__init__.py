@@ -104,7 +104,7 @@ def _order(pointer: str) -> int:
 
 
 def load(spec_path: Path) -> Target:
-    """The spec, valid OpenAPI 3.1, or a usage error."""
+    """The spec, valid OpenAPI 3.0 or 3.1, or a usage error."""
     try:
         return Target(Spec(load_spec(spec_path)))
     except Unresolvable as exc:

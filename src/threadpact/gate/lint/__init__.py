@@ -1,4 +1,4 @@
-"""The ``lint`` step: the spec is valid OpenAPI 3.1 and obeys the thread ID contract.
+"""The ``lint`` step: the spec is valid OpenAPI (3.0 or 3.1) and obeys the thread ID contract.
 
 Each rule is a small generator registered with :func:`rule`; it reads the spec through
 :class:`threadpact.openapi.Spec`, yields ``(JSON pointer, message)`` pairs and never
@@ -16,7 +16,7 @@ from referencing.exceptions import Unresolvable
 from threadpact.gate.lint import create_rules, spec_rules  # noqa: F401 - they register the rules
 from threadpact.gate.lint.registry import LINT_RULES
 from threadpact.gate.report import Finding, StepResult
-from threadpact.openapi import Spec, read_spec, validation_errors
+from threadpact.openapi import Spec, openapi_version, read_spec, validation_errors
 
 __all__ = ["LINT_RULES", "lint_document", "run_lint"]
 
@@ -52,7 +52,10 @@ def run_lint(spec_path: Path) -> StepResult:
     summary = (
         f"{spec_path.name}: {len(findings)} finding(s)"
         if findings
-        else f"{spec_path.name}: valid OpenAPI 3.1; all {len(LINT_RULES)} contract rules hold"
+        else (
+            f"{spec_path.name}: valid OpenAPI {openapi_version(document)}; "
+            f"all {len(LINT_RULES)} contract rules hold"
+        )
     )
     return StepResult(
         name="lint",
