@@ -189,6 +189,20 @@ V4_BROKEN: list[tuple[str, Breaker, str, str, str]] = [
         "/request/headers/Authorization",
     ),
     (
+        "no credential",
+        lambda p: request(p, FETCH)["headers"].pop("Authorization"),
+        FETCH,
+        "crosscheck.security",
+        "/request/headers",
+    ),
+    (
+        "an Accept the operation cannot answer",
+        lambda p: request(p, FETCH)["headers"].update(Accept=["application/xml"]),
+        FETCH,
+        "crosscheck.accept",
+        "/request/headers/Accept",
+    ),
+    (
         "unknown query parameter",
         lambda p: request(p, LIST).update(query={"page": ["2"]}),
         LIST,
@@ -515,3 +529,91 @@ def test_states_are_checked_only_against_states_the_spec_declares(tmp_path: Path
     undeclared_spec.write_text(yaml.safe_dump(document), encoding="utf-8")
     undeclared = {rule for _d, rule, _p in mismatches(load(undeclared_spec), path)}
     assert "crosscheck.provider-state" not in undeclared
+
+
+# Credentials: every scheme type, alternatives (any one) and combinations (all of them).
+
+API_KEY_SCHEMES = {
+    "headerKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "queryKey": {"type": "apiKey", "in": "query", "name": "api_key"},
+    "cookieKey": {"type": "apiKey", "in": "cookie", "name": "session"},
+    "basicAuth": {"type": "http", "scheme": "basic"},
+    "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/t", "scopes": {}}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("security", "headers", "query", "legal"),
+    [
+        ([{"headerKey": []}], {"X-API-Key": "k"}, {}, True),
+        ([{"headerKey": []}], {"Authorization": "Bearer t"}, {}, False),
+        ([{"queryKey": []}], {}, {"api_key": ["k"]}, True),
+        ([{"queryKey": []}], {}, {}, False),
+        ([{"cookieKey": []}], {"Cookie": "theme=dark; session=abc"}, {}, True),
+        ([{"cookieKey": []}], {"Cookie": "theme=dark"}, {}, False),
+        ([{"basicAuth": []}], {"Authorization": "Basic dXNlcjpwYXNz"}, {}, True),
+        ([{"oauth": []}], {"Authorization": "Bearer t"}, {}, True),
+        ([{"bearerAuth": []}, {"headerKey": []}], {"X-API-Key": "k"}, {}, True),
+        ([{"bearerAuth": [], "headerKey": []}], {"X-API-Key": "k"}, {}, False),
+        (
+            [{"bearerAuth": [], "headerKey": []}],
+            {"X-API-Key": "k", "Authorization": "Bearer t"},
+            {},
+            True,
+        ),
+        ([{"headerKey": []}, {}], {}, {}, True),
+    ],
+    ids=[
+        "api key header",
+        "api key header missing",
+        "api key query",
+        "api key query missing",
+        "api key cookie",
+        "api key cookie missing",
+        "basic",
+        "oauth2 bearer",
+        "either of two",
+        "both of two, one given",
+        "both of two, both given",
+        "anonymous allowed",
+    ],
+)
+def test_security_requirements_are_met_whole(
+    tmp_path: Path,
+    security: list[dict[str, list[str]]],
+    headers: dict[str, str],
+    query: dict[str, list[str]],
+    legal: bool,
+) -> None:
+    document = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    document["components"]["securitySchemes"].update(API_KEY_SCHEMES)
+    document["paths"]["/threads/{thread_id}"]["get"]["security"] = security
+    spec_path = tmp_path / "openapi.yaml"
+    spec_path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    pact = read(V4)
+    fetch = request(pact, FETCH)
+    fetch["headers"] = {name: [value] for name, value in headers.items()}
+    if query:
+        fetch["query"] = query
+    found = {rule for _d, rule, _p in mismatches(load(spec_path), write(tmp_path, pact))}
+    assert ("crosscheck.security" not in found) is legal, found
+
+
+@pytest.mark.parametrize(
+    ("accept", "legal"),
+    [
+        ("application/json", True),
+        ("*/*", True),
+        ("application/*;q=0.5", True),
+        ("text/html, application/json;q=0.9", True),
+        ("application/xml", False),
+        ("application/json;q=0", False),
+    ],
+)
+def test_accept_must_admit_a_documented_media_type(
+    spec: Target, tmp_path: Path, accept: str, legal: bool
+) -> None:
+    pact = read(V4)
+    request(pact, FETCH)["headers"]["Accept"] = [accept]
+    found = {rule for _d, rule, _p in mismatches(spec, write(tmp_path, pact))}
+    assert ("crosscheck.accept" not in found) is legal, found

@@ -12,7 +12,7 @@ from threadpact.gate.crosscheck import check_pact, load
 from threadpact.gate.fuzz import FuzzOptions, load_schema
 from threadpact.gate.lint import run_lint
 
-DATA = Path(__file__).parent / "data" / "openapi-3.0"
+DATA = Path(__file__).parents[1] / "fixtures" / "specs" / "openapi-3.0"
 SPEC_30 = DATA / "openapi.yaml"
 PACT = DATA / "front-end.json"
 

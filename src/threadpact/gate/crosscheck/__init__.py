@@ -36,6 +36,7 @@ from threadpact.gate.crosscheck.request_rules import (
     find_operation,
 )
 from threadpact.gate.crosscheck.response_rules import check_response
+from threadpact.gate.crosscheck.security_rules import check_accept, check_security
 from threadpact.gate.crosscheck.target import Mismatch, Target
 from threadpact.gate.report import Finding, StepResult
 from threadpact.openapi import Spec, load_spec
@@ -60,6 +61,8 @@ def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
         *check_query(target, ex, op),
         *check_request_headers(target, ex, op),
         *check_request_body(target, ex, op),
+        *check_security(target.spec, ex, op),
+        *check_accept(target.spec, ex, op),
     ]
     if not 400 <= ex.status < 500:
         found += request

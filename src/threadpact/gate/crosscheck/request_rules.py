@@ -102,29 +102,6 @@ def check_request_headers(target: Target, ex: Interaction, op: Operation) -> Ite
         pointer, value = ex.request_headers[name]
         label = f"header {param.value['name']}: {value!r}"
         yield from check_value(target, "crosscheck.request-header", label, param, value, pointer)
-    yield from check_credential(target.spec, ex, op)
-
-
-def check_credential(spec: Spec, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
-    """An ``Authorization`` header uses a scheme the operation accepts (http schemes only)."""
-    if "authorization" not in ex.request_headers:
-        return
-    requirement = spec.security(op).value
-    schemes = spec.component("securitySchemes")
-    wanted: set[str] = set()
-    for alternative in requirement if isinstance(requirement, list) else []:
-        for name in as_dict(alternative):
-            scheme = as_dict(schemes.get(name))
-            if scheme.get("type") != "http":
-                return
-            wanted.add(str(scheme.get("scheme", "")).lower())
-    pointer, value = ex.request_headers["authorization"]
-    used = value.split(" ", 1)[0].lower()
-    if wanted and used not in wanted:
-        allowed = " or ".join(sorted(s.capitalize() for s in wanted))
-        yield Mismatch(
-            "crosscheck.security", pointer, f"Authorization must be {allowed} <credential>"
-        )
 
 
 def check_request_body(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
