@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.gate import bounded_targets
-from threadpact.gate.bounded import run_bounded
+from threadpact.gate.bounded import run_in_child
+
+TARGETS = "tests.gate.bounded_targets"
 
 
 class BrokenProvider:
@@ -21,15 +22,15 @@ class BrokenProvider:
 
 
 def test_a_step_that_finishes_gives_its_own_result() -> None:
-    result = run_bounded("quick", bounded_targets.passes, {}, deadline=30)
+    result = run_in_child("quick", f"{TARGETS}:passes", {}, deadline=30)
     assert (result.name, result.status, result.summary) == ("quick", "passed", "done")
 
 
 def test_a_step_past_its_deadline_is_ended_with_what_it_was_doing(tmp_path: Path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     started = time.monotonic()
-    result = run_bounded(
-        "slow", bounded_targets.hangs, {"pid_file": pid_file}, deadline=2, option="--wait"
+    result = run_in_child(
+        "slow", f"{TARGETS}:hangs", {"pid_file": pid_file}, deadline=2, option="--wait"
     )
     assert time.monotonic() - started < 10
     assert result.status == "error"
@@ -53,9 +54,9 @@ def test_a_step_past_its_deadline_is_ended_with_what_it_was_doing(tmp_path: Path
 
 
 def test_a_broken_provider_ends_the_step_with_its_log(tmp_path: Path) -> None:
-    result = run_bounded(
+    result = run_in_child(
         "verify",
-        bounded_targets.hangs,
+        f"{TARGETS}:hangs",
         {"pid_file": tmp_path / "pid"},
         deadline=60,
         watch=BrokenProvider(),
@@ -68,7 +69,7 @@ def test_a_broken_provider_ends_the_step_with_its_log(tmp_path: Path) -> None:
 
 
 def test_a_usage_error_in_the_step_is_an_error_result_with_its_line() -> None:
-    result = run_bounded("verify", bounded_targets.refuses, {}, deadline=30)
+    result = run_in_child("verify", f"{TARGETS}:refuses", {}, deadline=30)
     assert (result.status, result.summary, result.findings) == (
         "error",
         "no such pact directory",
@@ -77,7 +78,7 @@ def test_a_usage_error_in_the_step_is_an_error_result_with_its_line() -> None:
 
 
 def test_a_crash_is_an_error_with_the_traceback() -> None:
-    result = run_bounded("lint", bounded_targets.crashes, {}, deadline=30)
+    result = run_in_child("lint", f"{TARGETS}:crashes", {}, deadline=30)
     assert result.status == "error"
     [finding] = result.findings
     assert finding.rule == "gate.crash"
@@ -85,6 +86,6 @@ def test_a_crash_is_an_error_with_the_traceback() -> None:
 
 
 def test_a_step_process_that_dies_is_an_error() -> None:
-    result = run_bounded("lint", bounded_targets.vanishes, {}, deadline=30)
+    result = run_in_child("lint", f"{TARGETS}:vanishes", {}, deadline=30)
     assert result.status == "error"
     assert result.summary == "lint stopped without a result (exit code 3)"

@@ -8,8 +8,7 @@ from typing import Any
 from threadpact.commands.arguments import base_url, positive_number
 from threadpact.commands.output import print_result
 from threadpact.errors import UsageError
-from threadpact.gate.deadlines import DEFAULT_DEADLINES
-from threadpact.gate.verify import REQUEST_TIMEOUT
+from threadpact.gate.deadlines import DEFAULT_DEADLINES, REQUEST_TIMEOUT
 from threadpact.project import find_root
 
 
@@ -21,9 +20,9 @@ def default_pacts() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Verify in a bounded child process while watching the provider, and report."""
-    from threadpact.gate.bounded import run_bounded
+    from threadpact.gate.bounded import run_in_child
     from threadpact.gate.monitor import ProviderMonitor
-    from threadpact.gate.runner import run_verify_step
+    from threadpact.gate.runner import VERIFY
 
     kwargs = {
         "base_url": args.base_url,
@@ -33,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
         "request_timeout": args.request_timeout,
     }
     with ProviderMonitor(args.base_url) as monitor:
-        result = run_bounded(
-            "verify", run_verify_step, kwargs, deadline=args.timeout, watch=monitor
-        )
+        result = run_in_child("verify", VERIFY, kwargs, deadline=args.timeout, watch=monitor)
     if result.status == "error" and not result.findings:
         raise UsageError(result.summary)
     return print_result(result, evidence=True)

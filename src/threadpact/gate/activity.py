@@ -1,7 +1,7 @@
 """What a running step is doing right now, told to whoever supervises it.
 
 A step calls :func:`doing` as it moves on ("verifying 'a request to create a
-thread'", "fuzzing POST /threads"). Run by :func:`threadpact.gate.bounded.run_bounded`,
+thread'", "fuzzing POST /threads"). Run by :func:`threadpact.gate.bounded.run_in_child`,
 the text reaches the gate, which quotes the last one when a deadline expires or the
 provider breaks. Run in-process, it goes nowhere.
 """

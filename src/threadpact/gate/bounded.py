@@ -5,15 +5,19 @@ interrupted from inside the process, so each step runs in a child process of its
 own process group. The parent waits for its result, and ends the whole group
 when the deadline expires or the watched provider breaks. Either way the step
 ends as ``error``, with what it was doing at the time and the provider's log.
+
+A step is named ``"module:function"`` and imported in the child, so the parent never
+imports the heavy step modules itself.
 """
 
 import contextlib
+import importlib
 import multiprocessing
 import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -45,14 +49,13 @@ class Watch(Protocol):
         """The provider's last log lines, or a note that there is no log."""
 
 
-def _child(
-    connection: Connection, target: Callable[..., StepResult], kwargs: dict[str, Any]
-) -> None:
+def _child(connection: Connection, target: str, kwargs: dict[str, Any]) -> None:
     """The child's side: its own process group, activity down the pipe, then the result."""
     os.setpgrp()
     activity.report_to(lambda text: connection.send(("activity", text)))
     try:
-        result = target(**kwargs)
+        module, _, function = target.partition(":")
+        result = getattr(importlib.import_module(module), function)(**kwargs)
     except ThreadpactError as exc:
         connection.send(("usage", str(exc)))
     except BaseException:
@@ -81,9 +84,7 @@ def ended(name: str, rule: str, message: str, seconds: float, watch: Watch | Non
 
 
 @contextlib.contextmanager
-def _started(
-    target: Callable[..., StepResult], kwargs: dict[str, Any]
-) -> Iterator[tuple[BaseProcess, Connection]]:
+def _started(target: str, kwargs: dict[str, Any]) -> Iterator[tuple[BaseProcess, Connection]]:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     receiver, sender = context.Pipe(duplex=False)
@@ -97,9 +98,9 @@ def _started(
         receiver.close()
 
 
-def run_bounded(
+def run_in_child(
     name: str,
-    target: Callable[..., StepResult],
+    target: str,
     kwargs: dict[str, Any],
     *,
     deadline: float,
@@ -108,7 +109,8 @@ def run_bounded(
 ) -> StepResult:
     """``target(**kwargs)`` in a child process; its result, or an ``error`` at the deadline.
 
-    ``target`` and ``kwargs`` must be picklable (a module-level function, plain data).
+    ``target`` is ``"module:function"``, a function that returns a StepResult; ``kwargs``
+    must be picklable.
     ``option`` is how the user changes the deadline, quoted in the message.
     """
     started = time.monotonic()

@@ -17,6 +17,8 @@ DEFAULT_DEADLINES: Mapping[str, float] = {
 }
 STEPS = tuple(DEFAULT_DEADLINES)
 """The gate's steps, in the order it runs them."""
+REQUEST_TIMEOUT = 10.0
+"""Seconds the provider may take to answer one request or one state change in verify."""
 FUZZ_BUDGET_MARGIN = 60.0
 """With ``--fuzz-budget B``, fuzz's default deadline is B plus this much."""
 

@@ -12,10 +12,11 @@ usage or set-up error, 128 + the signal's number when interrupted.
 
 import contextlib
 import signal
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -23,7 +24,7 @@ from typing import Any
 
 from threadpact.codegen import stale_diff
 from threadpact.errors import ThreadpactError, UsageError
-from threadpact.gate.bounded import Watch, run_bounded
+from threadpact.gate.bounded import Watch, run_in_child
 from threadpact.gate.deadlines import STEPS, deadlines
 from threadpact.gate.monitor import ProviderMonitor
 from threadpact.gate.report import Finding, StepResult, markdown, write_reports
@@ -52,11 +53,15 @@ class LiveProvider:
     base_url: str
     tokens: Sequence[str]
     states_url: str | None = None
-    process: Any = None
+    process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+VERIFY = "threadpact.gate.verify:run_verify"
+FUZZ = "threadpact.gate.fuzz:run_gate_fuzz"
 
 
 class Interrupted(Exception):
@@ -140,16 +145,16 @@ class Gate:
     def step(
         self,
         name: str,
-        target: Callable[..., StepResult],
+        target: str,
         kwargs: dict[str, Any],
         watch: Watch | None = None,
     ) -> None:
-        """Run one step, bounded by its deadline, unless it is skipped."""
+        """Run one step (``"module:function"``), bounded by its deadline, unless skipped."""
         if name in self.options.skip:
             self.add(StepResult(name, "skipped", 0.0, "skipped by --skip"))
             return
         self.running = (name, time.monotonic())
-        result = run_bounded(
+        result = run_in_child(
             name,
             target,
             kwargs,
@@ -178,9 +183,9 @@ class Gate:
     def online(self, contracts: Path, spec: Path) -> None:
         """verify and fuzz against a live provider, watched while they run."""
         options = self.options
-        if {"verify", "fuzz"} <= options.skip:
-            for name in ("verify", "fuzz"):
-                self.add(StepResult(name, "skipped", 0.0, "skipped by --skip"))
+        if {"verify", "fuzz"} <= options.skip:  # no provider to start
+            self.step("verify", VERIFY, {})
+            self.step("fuzz", FUZZ, {})
             return
         with live_provider(options) as live:
             print(f"      provider: {live.base_url}", flush=True)
@@ -192,7 +197,7 @@ class Gate:
                     "states_url": live.states_url,
                     "provider_log": live.log,
                 }
-                self.step("verify", run_verify_step, verify, monitor)
+                self.step("verify", VERIFY, verify, monitor)
                 fuzz = {
                     "base_url": live.base_url,
                     "tokens": tuple(live.tokens),
@@ -201,42 +206,7 @@ class Gate:
                     "seed": options.seed,
                     "budget": options.fuzz_budget,
                 }
-                self.step("fuzz", run_fuzz_step, fuzz, monitor)
-
-
-def run_verify_step(**kwargs: Any) -> StepResult:
-    """The verify step (imported in the step's own process)."""
-    from threadpact.gate.verify import run_verify
-
-    return run_verify(**kwargs)
-
-
-def run_fuzz_step(**kwargs: Any) -> StepResult:
-    """The fuzz step (imported in the step's own process)."""
-    from threadpact.gate.fuzz import run_gate_fuzz
-
-    return run_gate_fuzz(**kwargs)
-
-
-def run_lint_step(spec: Path) -> StepResult:
-    """The lint step."""
-    from threadpact.gate.lint import run_lint
-
-    return run_lint(spec)
-
-
-def run_consumer_step(root: Path) -> StepResult:
-    """The consumer contracts step."""
-    from threadpact.gate.pactdrift import run_consumer_contracts
-
-    return run_consumer_contracts(root)
-
-
-def run_crosscheck_step(contracts: Path, spec: Path) -> StepResult:
-    """The crosscheck step."""
-    from threadpact.gate.crosscheck import run_crosscheck
-
-    return run_crosscheck(contracts, spec)
+                self.step("fuzz", FUZZ, fuzz, monitor)
 
 
 def run_gate(options: GateOptions) -> int:
@@ -251,10 +221,18 @@ def run_gate(options: GateOptions) -> int:
     interrupted: Interrupted | KeyboardInterrupt | None = None
     with interrupts_raise():
         try:
-            gate.step("generate --check", codegen_step, {"root": root})
-            gate.step("lint", run_lint_step, {"spec": spec})
-            gate.step("consumer contracts", run_consumer_step, {"root": root})
-            gate.step("crosscheck", run_crosscheck_step, {"contracts": contracts, "spec": spec})
+            gate.step("generate --check", f"{__name__}:codegen_step", {"root": root})
+            gate.step("lint", "threadpact.gate.lint:run_lint", {"spec_path": spec})
+            gate.step(
+                "consumer contracts",
+                "threadpact.gate.pactdrift:run_consumer_contracts",
+                {"root": root},
+            )
+            gate.step(
+                "crosscheck",
+                "threadpact.gate.crosscheck:run_crosscheck",
+                {"pacts_dir": contracts, "spec_path": spec},
+            )
             try:
                 gate.online(contracts, spec)
             except ThreadpactError as exc:

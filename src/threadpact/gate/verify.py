@@ -1,7 +1,8 @@
 """Provider verification: replay pact files against any running provider.
 
-The verifier (pact-python's ``Verifier``) runs once per interaction, so a failure
-or a hang is always pinned to one. It sets up the interaction's provider states
+The verifier (pact-python's ``Verifier``) runs once per interaction (once per
+description, when several share one under different states), so a failure or a hang
+is always pinned to it. It sets up the interaction's provider states
 through a :class:`~threadpact.gate.staterelay.StateRelay` in front of the provider's
 state-change endpoint, sends the request, and matches the answer against the pact.
 Failures become findings that name the interaction, its states, what was expected
@@ -9,6 +10,7 @@ and what came back; a state the provider could not set up is a ``pact.state-setu
 finding with the provider's status and body, and the other interactions still run.
 """
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -20,15 +22,14 @@ import httpx
 
 from threadpact.errors import UsageError
 from threadpact.gate.activity import doing
-from threadpact.gate.fdcapture import native_output_silenced
+from threadpact.gate.deadlines import REQUEST_TIMEOUT
 from threadpact.gate.monitor import log_tail
 from threadpact.gate.report import Finding, StepResult
+from threadpact.gate.silence import native_output_silenced
 from threadpact.gate.staterelay import StateFailure, StateRelay
 from threadpact.names import PROVIDER, STATES_PATH
 from threadpact.pacts import Interaction, find_pacts, read_pact
 
-REQUEST_TIMEOUT = 10.0
-"""Seconds the provider may take to answer one request or one state change."""
 RELAY_MARGIN = 2.0
 """The verifier waits this much longer than the relay, so the relay's answer always comes."""
 RUST_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
@@ -138,8 +139,12 @@ class VerifierSettings:
     request_timeout: float
 
 
-def verify_case(case: Interaction, settings: VerifierSettings) -> tuple[bool, dict[str, Any], str]:
-    """Run the verifier on one interaction: passed, its results JSON, its output."""
+def verify_case(case: Interaction, settings: VerifierSettings) -> tuple[dict[str, Any], str]:
+    """Run the verifier on the interactions with ``case``'s description: results JSON, output.
+
+    Whether each passed is in the results; the verifier's own exception for a failure
+    says nothing more.
+    """
     from pact import Verifier
 
     host = urlsplit(settings.base_url).hostname or "localhost"
@@ -154,12 +159,9 @@ def verify_case(case: Interaction, settings: VerifierSettings) -> tuple[bool, di
     )
     if settings.token:
         verifier.add_custom_header("Authorization", f"Bearer {settings.token}")
-    try:
+    with contextlib.suppress(RuntimeError):
         verifier.verify()
-        passed = True
-    except RuntimeError:
-        passed = False
-    return passed, verifier.results, verifier.output(strip_ansi=True)
+    return verifier.results, verifier.output(strip_ansi=True)
 
 
 def run_verify(
@@ -196,7 +198,7 @@ def run_verify(
         for group in groups.values():
             first = group[0]
             doing(f"verifying '{first.description}': {first.label()}")
-            _passed, results, output = verify_case(first, settings)
+            results, output = verify_case(first, settings)
             outcomes = results.get("interactionResults", [])
             if len(outcomes) != len(group):
                 raise UsageError(
