@@ -3,7 +3,9 @@
 Crosscheck, verify and the drift step all read pacts here, with the same rules:
 a location is a pact file, or a folder searched (subfolders too) for ``*.json``.
 Every interaction becomes one :class:`Interaction`, whatever the pact version, with
-the JSON pointer of each part so that a finding can name the very place.
+the JSON pointer of each part so that a finding can name the very place. The matching
+rules and generators of a request or response are read into one :class:`Rules`, from
+the flat V2 form (``"$.body.id"``) or the V3/V4 form (``{"body": {"$.id": ...}}``).
 """
 
 import base64
@@ -44,6 +46,42 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """The matchers a pact puts on one place, how they combine, and where the rule is."""
+
+    matchers: tuple[dict[str, Any], ...]
+    """Each with its ``match`` (V2 rules without one get ``regex`` or ``type``)."""
+    combine: str
+    """``AND`` or ``OR``."""
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A value a pact generates at verification time (``ProviderState``, ``Uuid``, ...)."""
+
+    kind: str
+    attributes: dict[str, Any]
+    pointer: str
+
+
+Place = tuple[str, str]
+"""``("body", "$.items[*].id")``, ``("header", "x-count")`` (lower-cased),
+``("query", "limit")``, ``("path", "")`` or ``("status", "")``."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The matching rules and generators of a request or a response, by place.
+
+    Body places are JSONPaths from the body (``$``); V2's ``$.body`` prefix is dropped.
+    """
+
+    matching: dict[Place, Rule] = field(default_factory=dict)
+    generators: dict[Place, Generator] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Interaction:
     """One HTTP interaction of a pact, the same whatever the pact's version."""
 
@@ -62,6 +100,8 @@ class Interaction:
     status: int
     response_headers: dict[str, tuple[str, str]]
     response_body: Body | None
+    request_rules: Rules = field(default_factory=Rules)
+    response_rules: Rules = field(default_factory=Rules)
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -185,6 +225,8 @@ def read_interaction(file: Path, raw: Any, pointer: str, v4: bool) -> Interactio
         status=status,
         response_headers=response_headers,
         response_body=read_pact_body(response, res, response_headers, v4),
+        request_rules=read_rules(request, req),
+        response_rules=read_rules(response, res),
     )
 
 
@@ -282,3 +324,88 @@ def decode(content: Any, encoded: Any, declared: str | None, pointer: str) -> An
         except ValueError:
             raise BadPact(pointer, "the body is not the JSON its content type says") from None
     return content
+
+
+CATEGORIES = {"body": "body", "header": "header", "headers": "header", "query": "query"}
+CATEGORIES |= {"path": "path", "status": "status"}
+
+
+def read_rules(side: dict[str, Any], pointer: str) -> Rules:
+    """The matching rules and generators of a request or response (V2, V3 or V4)."""
+    rules = Rules()
+    raw = as_dict(side.get("matchingRules"))
+    base = child(pointer, "matchingRules")
+    if any(str(key).startswith("$") for key in raw):  # V2: one flat map of JSONPaths
+        for key, value in raw.items():
+            place = v2_place(str(key))
+            if place is not None and isinstance(value, dict):
+                rules.matching[place] = Rule((matcher(value),), "AND", child(base, key))
+    else:
+        for category, key, value, spot in by_place(raw, base):
+            matchers = value.get("matchers")
+            if isinstance(matchers, list):
+                combine = str(value.get("combine", "AND")).upper()
+                listed = tuple(matcher(m) for m in matchers if isinstance(m, dict))
+                rules.matching[(category, key)] = Rule(listed, combine, spot)
+    for category, key, value, spot in by_place(
+        as_dict(side.get("generators")), child(pointer, "generators")
+    ):
+        if isinstance(value.get("type"), str):
+            rules.generators[(category, key)] = Generator(value["type"], value, spot)
+    return rules
+
+
+def by_place(raw: dict[str, Any], base: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    """``(category, key, entry, pointer)`` of each entry of a V3/V4 rules or generators map.
+
+    Path and status entries are the entry itself (``{"matchers": ...}``), or keyed once.
+    """
+    found = []
+    for name, entries in raw.items():
+        category = CATEGORIES.get(str(name))
+        if category is None or not isinstance(entries, dict):
+            continue
+        spot = child(base, name)
+        if category in ("path", "status") and ("matchers" in entries or "type" in entries):
+            found.append((category, "", entries, spot))
+            continue
+        for key, value in entries.items():
+            if not isinstance(value, dict):
+                continue
+            if category == "body":
+                place = body_path(str(key))
+            elif category in ("path", "status"):
+                place = ""
+            else:
+                place = str(key).lower() if category == "header" else str(key)
+            found.append((category, place, value, child(spot, key)))
+    return found
+
+
+def v2_place(key: str) -> Place | None:
+    """A V2 key's place (``$.body.id``, ``$.headers.Accept``, ``$.query.q``, ``$.path``)."""
+    for prefix in ("$.body", "$.headers.", "$.header.", "$.query.", "$.path"):
+        if not key.startswith(prefix):
+            continue
+        rest = key[len(prefix) :]
+        if prefix == "$.body":
+            return ("body", "$" + rest) if rest[:1] in ("", ".", "[") else None
+        if prefix == "$.path":
+            return ("path", "") if not rest else None
+        name = rest.split("[", 1)[0]
+        return ("header", name.lower()) if "header" in prefix else ("query", name)
+    return None
+
+
+def body_path(key: str) -> str:
+    """A V3/V4 body JSONPath as ``$...`` (some writers drop the ``$``)."""
+    if key.startswith("$"):
+        return key
+    return "$" + key if key.startswith("[") else "$." + key
+
+
+def matcher(raw: dict[str, Any]) -> dict[str, Any]:
+    """A matcher with its ``match`` (a V2 rule names none: a regex, else a type)."""
+    if "match" in raw:
+        return raw
+    return {**raw, "match": "regex" if "regex" in raw else "type"}

@@ -617,3 +617,143 @@ def test_accept_must_admit_a_documented_media_type(
     request(pact, FETCH)["headers"]["Accept"] = [accept]
     found = {rule for _d, rule, _p in mismatches(spec, write(tmp_path, pact))}
     assert ("crosscheck.accept" not in found) is legal, found
+
+
+# Matching rules: read from every pact version, judged by the values they allow.
+
+CORPUS = Path(__file__).parent / "crosscheck_corpus"
+
+
+def test_matching_rules_and_generators_are_read_from_v2_v3_and_v4() -> None:
+    from threadpact.pacts import read_rules
+
+    v2 = read_rules(
+        {
+            "matchingRules": {
+                "$.body.items[*].id": {"regex": "^x$"},
+                "$.headers.X-Count": {"match": "integer"},
+                "$.query.limit": {"min": 1},
+                "$.path": {"match": "type"},
+            }
+        },
+        "/interactions/0/request",
+    )
+    assert set(v2.matching) == {
+        ("body", "$.items[*].id"),
+        ("header", "x-count"),
+        ("query", "limit"),
+        ("path", ""),
+    }
+    assert v2.matching[("body", "$.items[*].id")].matchers == ({"regex": "^x$", "match": "regex"},)
+    assert (
+        v2.matching[("query", "limit")].pointer
+        == "/interactions/0/request/matchingRules/$.query.limit"
+    )
+    v4 = read_rules(
+        {
+            "matchingRules": {
+                "body": {"$.id": {"combine": "OR", "matchers": [{"match": "type"}]}},
+                "header": {"X-Count": {"combine": "AND", "matchers": [{"match": "integer"}]}},
+                "path": {"combine": "AND", "matchers": [{"match": "type"}]},
+            },
+            "generators": {
+                "body": {"$.id": {"type": "ProviderState", "expression": "${id}"}},
+                "path": {"type": "ProviderState", "expression": "/x/${id}"},
+            },
+        },
+        "/interactions/1/response",
+    )
+    assert v4.matching[("body", "$.id")].combine == "OR"
+    assert ("header", "x-count") in v4.matching
+    assert ("path", "") in v4.matching
+    assert v4.generators[("path", "")].attributes["expression"] == "/x/${id}"
+    assert (
+        v4.generators[("body", "$.id")].pointer == "/interactions/1/response/generators/body/$.id"
+    )
+
+
+def never_longer_than(limit: int) -> Callable[[Any], tuple[str, str] | None]:
+    def illegal(value: Any) -> tuple[str, str] | None:
+        return ("too long", "/maxLength") if len(str(value)) > limit else None
+
+    return illegal
+
+
+def test_a_regex_is_held_to_max_length_exactly() -> None:
+    from threadpact.gate.crosscheck.matchers import judge
+
+    def lengths(limit: int) -> tuple[None, int, str, str]:
+        return None, limit, "", "/maxLength"
+
+    wide = {"match": "regex", "regex": "^[a-z]{1,300}$"}
+    found = judge([wide], "AND", (True, "a"), never_longer_than(200), lengths=lengths(200))
+    assert found is not None
+    assert found.described == "strings of 300 characters"
+    narrow = {"match": "regex", "regex": "^[a-z]{1,200}$"}
+    assert judge([narrow], "AND", (True, "a"), never_longer_than(200), lengths=lengths(200)) is None
+
+
+def test_and_takes_the_narrowest_matcher_and_or_needs_every_one() -> None:
+    from threadpact.gate.crosscheck.matchers import judge
+
+    regex = {"match": "regex", "regex": "^[a-z]{1,5}$"}
+    kind = {"match": "type"}
+    illegal = never_longer_than(5)
+    assert judge([kind, regex], "AND", (True, "abc"), illegal) is None
+    found = judge([kind, regex], "OR", (True, "abc"), illegal)
+    assert found is not None
+    assert found.matcher == "type"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "written"),
+    [
+        ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "2024-01-02T03:04:05.000Z"),
+        ("yyyy-MM-dd'T'HH:mm:ssZ", "2024-01-02T03:04:05+0000"),
+        ("yyyy-MM-dd'T'HH:mm:ss'Z'", "2024-01-02T03:04:05Z"),
+        ("EEE, dd MMM yyyy hh:mm a", "Tue, 02 Jan 2024 03:04 AM"),
+    ],
+)
+def test_date_matchers_are_judged_by_what_their_java_pattern_writes(
+    pattern: str, written: str
+) -> None:
+    from threadpact.gate.crosscheck.matchers import MOMENTS, java_format
+
+    assert java_format(pattern, MOMENTS[0]) == written
+
+
+def test_warnings_are_reported_without_failing_the_step() -> None:
+    from threadpact.gate.report import junit_xml, markdown
+
+    case = CORPUS / "from-provider-state-warning"
+    result = run_crosscheck(case / "pact.json", CORPUS / "specs" / "orders-3.1.yaml")
+    assert result.status == "passed"
+    assert result.summary.endswith("all legal under orders-3.1.yaml, 2 warning(s)")
+    assert {f.severity for f in result.findings} == {"warning"}
+    assert "<failure" not in junit_xml([result])
+    assert "**crosscheck.provider-state-value** (warning)" in markdown([result])
+    assert result.findings[0].text().startswith("[crosscheck.provider-state-value, warning]")
+
+
+def test_request_matchers_of_a_negative_test_are_not_judged(tmp_path: Path) -> None:
+    case = CORPUS / "type-matcher-on-enum"
+    pact = read(case / "pact.json")
+    pact["interactions"][0]["response"] = {
+        "status": 400,
+        "headers": {"Content-Type": "application/problem+json"},
+        "body": {"title": "Bad input", "status": 400},
+    }
+    result = run_crosscheck(write(tmp_path, pact), CORPUS / "specs" / "library-3.0.yaml")
+    assert [f.rule for f in result.findings] == []
+
+
+def test_an_api_key_in_the_query_is_a_credential_not_an_unknown_parameter(tmp_path: Path) -> None:
+    pact = read(CORPUS / "pact-js-v4-library-clean-with-messages" / "pact.json")
+    export = pact["interactions"][1]
+    assert export["request"]["query"] == {"api_key": ["k-1"]}
+    spec = CORPUS / "specs" / "library-3.0.yaml"
+    assert run_crosscheck(write(tmp_path, pact), spec).findings == []
+    export["request"]["query"]["api_kee"] = ["k-1"]
+    result = run_crosscheck(write(tmp_path, pact), spec)
+    found = [(f.rule, f.where.partition("#")[2]) for f in result.findings]
+    assert found == [("crosscheck.query", "/interactions/1/request/query/api_kee/0")]

@@ -24,13 +24,14 @@ class Finding:
     """A command or curl line that shows the failure again."""
     details: str = ""
     """The request and response, a diff, or other evidence."""
+    severity: Literal["error", "warning"] = "error"
+    """A warning is reported but does not fail its step."""
 
     def text(self) -> str:
         """The finding as plain text, for terminals and JUnit bodies."""
+        rule = f"{self.rule}, warning" if self.severity == "warning" else self.rule
         lines = [
-            f"[{self.rule}] {self.where}: {self.message}"
-            if self.where
-            else f"[{self.rule}] {self.message}"
+            f"[{rule}] {self.where}: {self.message}" if self.where else f"[{rule}] {self.message}"
         ]
         if self.details:
             lines += ["", self.details.rstrip()]
@@ -70,10 +71,13 @@ def junit_xml(steps: Sequence[StepResult], suite_name: str = "threadpact") -> st
                     classname=f"{suite_name}.{step.name}",
                     name=f"{finding.rule} {finding.where}".strip(),
                 )
+                counts["tests"] += 1
+                if finding.severity == "warning":
+                    ET.SubElement(case, "system-out").text = finding.text()
+                    continue
                 kind = "error" if step.status == "error" else "failure"
                 node = ET.SubElement(case, kind, message=finding.message[:500], type=finding.rule)
                 node.text = finding.text()
-                counts["tests"] += 1
                 counts["errors" if kind == "error" else "failures"] += 1
         else:
             case = ET.SubElement(
@@ -133,7 +137,8 @@ def markdown(
         lines += ["", f"### {step.name}: {len(step.findings)} finding(s)"]
         for finding in step.findings:
             where = f" `{finding.where}`" if finding.where else ""
-            lines += ["", f"- **{finding.rule}**{where}: {finding.message}"]
+            warning = " (warning)" if finding.severity == "warning" else ""
+            lines += ["", f"- **{finding.rule}**{warning}{where}: {finding.message}"]
             if finding.details:
                 lines += ["", "  <details><summary>evidence</summary>", "", "  ```"]
                 lines += [f"  {line}" for line in finding.details.rstrip().splitlines()]

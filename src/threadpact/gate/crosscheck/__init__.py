@@ -14,6 +14,11 @@ status and the problem body must still be documented. A path segment that is sti
 provider-state expression (``${thread_id}``) is filled in by the provider, so only its
 place in the path is checked.
 
+Matching rules are judged too (:mod:`.matching_rules`): every value a request matcher
+lets the consumer send must be legal (an error otherwise); a response matcher that
+accepts values the spec never sends is a warning, as is what cannot be judged exactly
+(a value set from a provider state). Warnings are reported and do not fail the step.
+
 Provider-state names must be the contract's: the spec's ``x-provider-states`` list if
 it has one, else :data:`threadpact.names.PROVIDER_STATES`.
 
@@ -28,6 +33,7 @@ from pathlib import Path
 from referencing.exceptions import Unresolvable
 
 from threadpact.errors import UsageError
+from threadpact.gate.crosscheck.matching_rules import check_request_rules, check_response_rules
 from threadpact.gate.crosscheck.request_rules import (
     check_path,
     check_query,
@@ -63,10 +69,11 @@ def check_interaction(target: Target, ex: Interaction) -> list[Mismatch]:
         *check_request_body(target, ex, op),
         *check_security(target.spec, ex, op),
         *check_accept(target.spec, ex, op),
+        *check_request_rules(target, ex, op),
     ]
     if not 400 <= ex.status < 500:
         found += request
-    return found + list(check_response(target, ex, op))
+    return found + list(check_response(target, ex, op)) + list(check_response_rules(target, ex, op))
 
 
 def check_pact(target: Target, path: Path) -> tuple[int, list[tuple[str, Mismatch]]]:
@@ -134,18 +141,22 @@ def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
                     message=about + mismatch.message,
                     where=f"{path}#{mismatch.pointer}" if mismatch.pointer else str(path),
                     reproduce=f"threadpact crosscheck --pacts {path} --spec {spec_path}",
+                    severity=mismatch.severity,
                 )
             )
     scope = f"{total} interaction(s) in {len(files)} pact file(s)"
     if skipped:
         kinds = ", ".join(sorted(set(skipped)))
         scope += f" ({len(skipped)} non-HTTP interaction(s) skipped: {kinds})"
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = len(findings) - errors
+    summary = (
+        f"{scope}: {errors} finding(s)" if errors else f"{scope}: all legal under {spec_path.name}"
+    )
     return StepResult(
         name="crosscheck",
-        status="failed" if findings else "passed",
+        status="failed" if errors else "passed",
         seconds=time.perf_counter() - started,
-        summary=f"{scope}: {len(findings)} finding(s)"
-        if findings
-        else f"{scope}: all legal under {spec_path.name}",
+        summary=summary + (f", {warnings} warning(s)" if warnings else ""),
         findings=findings,
     )

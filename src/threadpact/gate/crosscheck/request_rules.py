@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+from threadpact.gate.crosscheck.security_rules import query_credentials
 from threadpact.gate.crosscheck.target import Mismatch, Target, check_body, check_value, coerce
 from threadpact.openapi import Operation, Spec, as_dict
 from threadpact.pacts import Interaction
@@ -58,8 +59,13 @@ def check_path(
 
 
 def check_query(target: Target, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
-    """Query parameters: documented, present when required, valid."""
+    """Query parameters: documented, present when required, valid.
+
+    An API key the operation's security takes in the query is a credential, not a
+    parameter: :mod:`.security_rules` judges it.
+    """
     spec = target.spec
+    credentials = query_credentials(spec, op)
     params = {
         key[1]: found
         for key, found in spec.parameters(op).items()
@@ -67,6 +73,8 @@ def check_query(target: Target, ex: Interaction, op: Operation) -> Iterator[Mism
     }
     base = child(ex.pointer, "request", "query")
     for name, values in ex.query.items():
+        if name in credentials and name not in params:
+            continue
         if name not in params:
             yield Mismatch("crosscheck.query", values[0][0], f"{op.label} has no query {name!r}")
             continue

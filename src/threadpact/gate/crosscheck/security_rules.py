@@ -54,6 +54,19 @@ def describe(scheme: dict[str, Any], name: str) -> str:
     return name
 
 
+def query_credentials(spec: Spec, op: Operation) -> set[str]:
+    """The query parameter names the operation's ``apiKey`` schemes take a credential in."""
+    requirement = spec.security(op).value
+    schemes = spec.component("securitySchemes")
+    names = set()
+    for alternative in requirement if isinstance(requirement, list) else []:
+        for name in as_dict(alternative):
+            scheme = as_dict(spec.resolve(schemes.get(name)).value)
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "query":
+                names.add(str(scheme.get("name")))
+    return names
+
+
 def check_security(spec: Spec, ex: Interaction, op: Operation) -> Iterator[Mismatch]:
     """The request meets one of the operation's security requirements, whole."""
     requirement = spec.security(op).value

@@ -4,20 +4,27 @@ and how one value or body is held to its schema."""
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from threadpact.openapi import Located, SchemaChecker, Spec, as_dict
 from threadpact.pacts import Body, media_type
 from threadpact.pointers import child
 
+Severity = Literal["error", "warning"]
+
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One way an interaction breaks the spec, located in the pact file."""
+    """One way an interaction breaks the spec, located in the pact file.
+
+    A warning is reported but does not fail the step: something that cannot be judged
+    exactly, or a consumer that accepts more than the spec lets the provider send.
+    """
 
     rule: str
     pointer: str
     message: str
+    severity: Severity = "error"
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Target:
     states: set[str] | None = field(init=False)
     """The provider states the spec declares (``x-provider-states``); None if it declares
     none, and then any state is accepted."""
+    verdicts: dict[Any, Any] = field(init=False, default_factory=dict)
+    """Matcher judgements already made, by matcher and schema (pacts repeat their rules)."""
 
     def __post_init__(self) -> None:
         self.schemas = SchemaChecker(self.spec)
