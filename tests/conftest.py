@@ -1,17 +1,17 @@
-"""Shared fixtures live in tests/fixtures/ and are loaded here."""
+"""Shared fixtures: the conformance suite's plugin, and the helpers in tests/fixtures/."""
 
 import pytest
 
-from threadpact.client.adapter import DEFAULT_CLIENT
+pytest_plugins = [
+    "threadpact.conformance.plugin",
+    "tests.fixtures.databases",
+    "tests.fixtures.processes",
+]
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.processes"]
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Here the conformance scenarios always run on PostgreSQL too (failing if it is absent)."""
+    from tests.fixtures.databases import admin_url
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--client module:factory``: the client the conformance suite checks."""
-    parser.addoption(
-        "--client",
-        default=DEFAULT_CLIENT,
-        help="module:factory of the client the conformance suite checks "
-        f"(default {DEFAULT_CLIENT}; see threadpact.client.adapter)",
-    )
+    if not config.getoption("--postgres-url"):
+        config.option.postgres_url = admin_url()

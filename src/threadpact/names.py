@@ -49,7 +49,7 @@ SPEC_PATH: Final = "/openapi.yaml"
 HEALTH_PATH: Final = "/healthz"
 
 # Values the spec constrains, for code that must check one before it sends or stores it.
-# tests/test_names.py keeps each equal to the spec.
+# The test suite keeps each equal to the spec.
 Role: TypeAlias = Literal["user", "assistant", "system"]
 """Who wrote a message (``#/components/schemas/Role``)."""
 IDEMPOTENCY_KEY_PATTERN: Final = r"[!-~]([ -~]*[!-~])?"

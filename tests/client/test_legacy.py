@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.client.conftest import Live
 from threadpact.client.api import ThreadsApi
 from threadpact.client.clock import VirtualClock
 from threadpact.client.invariants import check_synced, server_view
 from threadpact.client.legacy import migrate_legacy, migrate_legacy_file, parse_dump, to_ms
 from threadpact.client.store import Store
 from threadpact.client.sync import SyncEngine
+from threadpact.conformance.fixtures import Live
 from threadpact.models import ThreadCreate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy_store.json"

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import Live, start_live
-from tests.fixtures.processes import Server, free_port
+from tests.fixtures.processes import free_port
 from threadpact.client.api import ThreadsApi
 from threadpact.client.clock import VirtualClock
 from threadpact.client.invariants import check_synced, server_view
 from threadpact.client.store import Store
 from threadpact.client.sync import SyncEngine
+from threadpact.conformance.fixtures import Live, start_live
+from threadpact.conformance.processes import Server
 
 THREAD = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai"}
 

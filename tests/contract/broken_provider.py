@@ -14,8 +14,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import threadpact.provider.service.threads as thread_service
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.processes import Server, free_port, start_process
+from tests.fixtures.processes import free_port, start_process
+from threadpact.conformance.databases import sqlite_url
+from threadpact.conformance.processes import Server
 from threadpact.models import ThreadCreate
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings, tokens_from_env

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.contract import broken_provider
-from tests.fixtures.processes import ROOT, Server, run_threadpact
+from tests.fixtures.processes import ROOT, run_threadpact
+from threadpact.conformance.processes import Server
 from threadpact.gate.pactdrift import compare, run_consumer_contracts
 from threadpact.names import CONSUMER, PROVIDER
 

@@ -10,7 +10,8 @@ from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
 from tests.contract import broken_provider
-from tests.fixtures.processes import TOKENS, Server, free_port, run_threadpact
+from tests.fixtures.processes import TOKENS, free_port, run_threadpact
+from threadpact.conformance.processes import Server
 from threadpact.names import CONSUMER, PROVIDER, STATE_THREAD_EXISTS
 
 EXAMPLE_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"

@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.fixtures.processes import Server
+from threadpact.conformance.processes import Server
 
 BODY = {"agent_id": "a", "model": "m", "provider": "p"}
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.fixtures.processes import Server
+from threadpact.conformance.processes import Server
 
 GOOD = b'{"agent_id":"a","model":"m","provider":"p"}'
 JSON = "application/json"

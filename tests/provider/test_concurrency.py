@@ -7,8 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.processes import TOKENS, Server, start_provider
+from tests.fixtures.processes import TOKENS, start_provider
+from threadpact.conformance.databases import sqlite_url
+from threadpact.conformance.processes import Server
 
 BODY = {"agent_id": "a", "model": "m", "provider": "p", "title": "burst"}
 BURST = 60
@@ -38,7 +39,7 @@ def assert_exactly_one(responses: list[httpx.Response], server: Server) -> None:
     assert created, statuses
     assert len({response.content for response in created}) == 1
     assert sum("Idempotent-Replayed" not in response.headers for response in created) <= 1
-    with server.client() as client:
+    with server.client("alice") as client:
         threads = client.get("/threads", params={"limit": 100}).json()["items"]
     assert [thread["id"] for thread in threads] == [created[0].json()["id"]]
 
@@ -53,7 +54,7 @@ def test_three_processes_on_postgres_make_one_thread(postgres_url: str, tmp_path
                 burst([server.base_url for server in servers], f"race-{round_number}", BURST)
             )
             assert_exactly_one(responses, servers[0])
-            with servers[0].client() as client:
+            with servers[0].client("alice") as client:
                 client.delete(f"/threads/{responses[0].json()['id']}")
     finally:
         for server in servers:

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import TOKENS, start_provider
+from threadpact.conformance.databases import sqlite_url
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings
 from threadpact.provider.storage.connect import open_database
@@ -84,7 +84,7 @@ def test_keys_are_scoped_to_the_principal(client: httpx.Client, other_client: ht
 def test_expired_key_creates_anew_in_a_real_process(tmp_path: Path) -> None:
     server = start_provider(sqlite_url(tmp_path / "t.db"), tmp_path / "log", "--key-retention", "1")
     try:
-        with server.client() as client:
+        with server.client("alice") as client:
             first = post(client, "short-lived")
             assert post(client, "short-lived").headers.get("Idempotent-Replayed") == "true"
             time.sleep(1.3)
@@ -155,13 +155,13 @@ def test_replay_survives_a_restart(tmp_path: Path, database_url: str) -> None:
     body = {**BODY, "title": str(uuid.uuid4())}
     server = start_provider(database_url, tmp_path / "one.log")
     try:
-        with server.client() as client:
+        with server.client("alice") as client:
             first = post(client, "restart", body)
     finally:
         server.stop()
     server = start_provider(database_url, tmp_path / "two.log")
     try:
-        with server.client() as client:
+        with server.client("alice") as client:
             again = post(client, "restart", body)
             assert again.content == first.content
             assert again.headers["Idempotent-Replayed"] == "true"

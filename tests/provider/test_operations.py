@@ -5,7 +5,8 @@ import uuid
 import httpx
 import yaml
 
-from tests.fixtures.processes import ROOT, Server
+from tests.fixtures.processes import ROOT
+from threadpact.conformance.processes import Server
 
 BODY = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai", "title": "Refund"}
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.fixtures.databases import sqlite_url
-from tests.fixtures.processes import Server, start_provider
+from tests.fixtures.processes import start_provider
+from threadpact.conformance.databases import sqlite_url
+from threadpact.conformance.processes import Server
 from threadpact.names import (
     STATE_AUTHENTICATED,
     STATE_KEY_USED,

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.databases import sqlite_url
 from tests.fixtures.processes import TOKENS
 from tests.provider.storage_helpers import BODY, INSERT, count, run
+from threadpact.conformance.databases import sqlite_url
 from threadpact.provider import queries
 from threadpact.provider.app import create_app
 from threadpact.provider.config import Settings

@@ -1,8 +1,8 @@
 """How the conformance suite drives a client: a small protocol any client can adapt to.
 
 A client under test is built by a *factory*, named on the command line as
-``module:attribute`` (``pytest tests/client/test_conformance.py --client
-mypkg.adapters:make_client``). The factory is called with keyword arguments::
+``module:attribute`` (``threadpact check-client mypkg.adapters:make_client``; the
+suite is :mod:`threadpact.conformance`). The factory is called with keyword arguments::
 
     factory(base_url=..., token=..., store_path=..., transport=...) -> ClientUnderTest
 

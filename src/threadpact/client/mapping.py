@@ -74,7 +74,7 @@ def local_thread(
 
 
 # The two directions of one mapping, alike on purpose: each is the other's inverse,
-# and tests/client/test_mapping.py holds them to it.
+# and the test suite holds them to it.
 def server_thread(local: LocalThread) -> ServerThread:
     """A local thread as the server would return it (its ID must be a server UUID)."""
     return ServerThread(

@@ -1,17 +1,21 @@
-"""``threadpact check-client module:factory``: the client conformance suite against any client."""
+"""``threadpact check-client [module:factory]``: the client conformance suite against any client."""
 
 import argparse
+import os
 import shlex
 from typing import Any
+
+from threadpact.conformance import POSTGRES_VARIABLE
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite; 0 conforms, 1 a rule broke, 2 the client could not be loaded."""
-    from threadpact.client.conformance import run_conformance
+    from threadpact.client.adapter import DEFAULT_CLIENT
+    from threadpact.conformance.runner import run_conformance
 
-    code = run_conformance(
-        args.client, postgres=not args.sqlite_only, pytest_args=tuple(args.pytest_args)
-    )
+    client = args.client or DEFAULT_CLIENT
+    postgres_url = None if args.sqlite_only else (args.postgres_url or None)
+    code = run_conformance(client, postgres_url=postgres_url, pytest_args=tuple(args.pytest_args))
     if code in (0, 1):
         return code
     return 2
@@ -23,9 +27,22 @@ def register(commands: Any) -> None:
         "check-client",
         help="run the client conformance suite against a client adapter",
         description="Drive a client through the adapter protocol "
-        "(threadpact.client.adapter) against real providers; every failure names its rule.",
+        "(threadpact.client.adapter) against real providers; every failure names its rule. "
+        "Runs from any directory; the factory's module is imported from the current one.",
     )
-    parser.add_argument("client", help="module:factory returning a client adapter")
+    parser.add_argument(
+        "client",
+        nargs="?",
+        default=None,
+        help="module:factory returning a client adapter (default: the reference client)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(POSTGRES_VARIABLE),
+        metavar="URL",
+        help="also run every scenario on this PostgreSQL server (a database URL to create "
+        f"test databases from; default ${POSTGRES_VARIABLE}; unset: SQLite only)",
+    )
     parser.add_argument(
         "--sqlite-only", action="store_true", help="skip the PostgreSQL-backed provider"
     )

@@ -40,7 +40,7 @@ INSERT_THREAD = (
     " updated_us, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 )
 # The two claim-and-insert statements repeat CLAIM_KEY on purpose: each is written out in
-# full, and tests/provider checks that each is CLAIM_KEY followed by its insert.
+# full, and the test suite checks that each is CLAIM_KEY followed by its insert.
 # CLAIM_KEY and INSERT_THREAD as one statement (PostgreSQL): the claim's ten arguments,
 # then the thread's nine. The thread is inserted only if the claim changed a row.
 CLAIM_KEY_AND_INSERT_THREAD = (

@@ -11,7 +11,7 @@ from threadpact.openapi import Spec
 
 # The budget the gate uses; `threadpact fuzz` options override each. Measured on 2 shared
 # cores against the reference provider: 20-28 s on SQLite, 21-40 s on PostgreSQL
-# (tests/gate/test_fuzz_reference.py runs it).
+# (the test suite runs it).
 DEFAULT_SEED = 1
 """A fixed seed: the gate asks the same questions every run; pass --seed to explore."""
 DEFAULT_MAX_EXAMPLES = 50

@@ -28,8 +28,8 @@ async def add_thread(
     """
     created: dict[str, str] = {}
     async with database.transaction() as transaction:
-        # threads.thread_insert is looked up when called (tests/contract/broken_provider.py
-        # swaps it).
+        # threads.thread_insert is looked up when called (a broken provider in the test
+        # suite swaps it).
         answer, insert = threads.thread_insert(owner, body, now_us())
         await transaction.execute(insert.sql, *insert.args)
         thread_id = answer.location.rsplit("/", 1)[1]

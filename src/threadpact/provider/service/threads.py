@@ -73,7 +73,7 @@ async def create_thread(
         request_fingerprint=fingerprint("POST", "/threads", body),
         now_us=now_us,
         retention_us=int(settings.key_retention_seconds * 1_000_000),
-        # thread_insert is looked up when called (tests/contract/broken_provider.py swaps it).
+        # thread_insert is looked up when called (the test suite's broken provider swaps it).
         build=lambda: thread_insert(owner, body, now_us()),
         claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_THREAD,
     )

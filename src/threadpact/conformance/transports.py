@@ -1,4 +1,4 @@
-"""httpx transports for tests: a recorder with switchable faults around real HTTP.
+"""The httpx transport the suite hands a client: a recorder with switchable faults around real HTTP.
 
 The client under test sends every request through a :class:`LabTransport`, which
 records it (method, path, Idempotency-Key, outcome) and can fake the network
@@ -42,6 +42,7 @@ class Rule:
     action: Callable[[httpx.Request], None] | None = None
 
     def take(self, request: httpx.Request) -> bool:
+        """Whether the rule applies to ``request`` (using up one of its times if so)."""
         if self.times <= 0 or request.method != self.method:
             return False
         if not self.path.fullmatch(request.url.path):

@@ -6,10 +6,10 @@ from typing import NoReturn
 
 import pytest
 
-from tests.client.transports import LabTransport
 from threadpact.client.adapter import ClientFactory, ClientUnderTest
 from threadpact.client.api import ThreadsApi
 from threadpact.client.invariants import INVARIANT_RULES, ServerView, check_synced, server_view
+from threadpact.conformance.transports import LabTransport
 from threadpact.models import LocalThread
 
 

@@ -1,11 +1,8 @@
-"""Fixtures for the client tests: one live provider per backend, a fresh user per test.
+"""The suite's fixtures: one live provider per backend, a fresh user per test, the lab.
 
-Starting a provider costs a second or two, so the client tests share one provider
+Starting a provider costs a second or two, so the scenarios share one provider
 process per backend for the whole session and give every test its own principal
 (the provider is started with many tokens); no test sees another's threads.
-
-``--client module:factory`` picks the client the conformance suite drives
-(default: the reference client); see threadpact.client.adapter.
 """
 
 import itertools
@@ -16,34 +13,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.client.lab import Lab
-from tests.client.transports import LabTransport
-from tests.fixtures.databases import (
-    BACKENDS,
+from threadpact.client.adapter import ClientFactory
+from threadpact.client.api import ThreadsApi
+from threadpact.conformance.databases import (
+    SQLITE,
     create_postgres_database,
     drop_postgres_database,
     sqlite_url,
 )
-from tests.fixtures.processes import Server, start_provider
-from threadpact.client.adapter import DEFAULT_CLIENT, ClientFactory, load_factory
-from threadpact.client.api import ThreadsApi
+from threadpact.conformance.lab import Lab
+from threadpact.conformance.options import chosen_factory, postgres_url
+from threadpact.conformance.processes import Server, start_provider
+from threadpact.conformance.transports import LabTransport
 
 USERS = 400
-TOKENS = {f"client-test-token-{n}": f"client-user-{n}" for n in range(USERS)}
+TOKENS = {f"client-user-{n}": f"client-test-token-{n}" for n in range(USERS)}
+"""Principal to bearer token, for every user the live provider knows."""
 _next_user = itertools.count()
-
-
-def chosen_factory(config: pytest.Config) -> ClientFactory:
-    """The factory named by --client; a usage error (exit code 4) if it cannot load."""
-    spec = str(config.getoption("--client", default=DEFAULT_CLIENT))
-    try:
-        return load_factory(spec)
-    except (ImportError, ValueError) as exc:
-        raise pytest.UsageError(f"--client {spec}: {exc}") from exc
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    chosen_factory(config)  # fail before any provider starts
 
 
 @dataclass(frozen=True)
@@ -57,33 +43,34 @@ class Live:
 
 def start_live(database_url: str, log: Path, port: int | None = None) -> Server:
     """Start a provider that knows every test user's token."""
-    tokens = ",".join(f"{token}={name}" for token, name in TOKENS.items())
-    return start_provider(database_url, log, env={"THREADPACT_TOKENS": tokens}, port=port)
+    return start_provider(database_url, log, tokens=TOKENS, port=port)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session")
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
-    """One provider per backend for the whole session."""
-    folder = tmp_path_factory.mktemp(f"live-{request.param}")
-    url = (
-        sqlite_url(folder / "threads.db")
-        if request.param == "sqlite"
-        else create_postgres_database()
-    )
+    """One provider per backend for the whole session (the backends: see the plugin)."""
+    backend = str(getattr(request, "param", SQLITE))
+    folder = tmp_path_factory.mktemp(f"live-{backend}")
+    admin_url = postgres_url(request.config)
+    if backend == SQLITE:
+        url = sqlite_url(folder / "threads.db")
+    else:
+        assert admin_url is not None, "PostgreSQL runs only when given --postgres-url"
+        url = create_postgres_database(admin_url, hint="; check --postgres-url")
     server = start_live(url, folder / "provider.log")
     try:
-        yield Live(server, url, request.param)
+        yield Live(server, url, backend)
     finally:
         server.stop()
-        if request.param != "sqlite":
-            drop_postgres_database(url)
+        if backend != SQLITE and admin_url is not None:
+            drop_postgres_database(url, admin_url)
 
 
 @pytest.fixture
 def token() -> str:
-    """A principal no other test uses."""
+    """A principal's bearer token no other test uses."""
     number = next(_next_user)
     if number >= USERS:
         pytest.fail(f"more than {USERS} client tests need a user; raise USERS")
@@ -100,7 +87,7 @@ def observer(live: Live, token: str) -> Iterator[ThreadsApi]:
 
 @pytest.fixture
 def client_factory(request: pytest.FixtureRequest) -> ClientFactory:
-    """The factory named by --client."""
+    """The factory named by ``--client``."""
     return chosen_factory(request.config)
 
 
