@@ -9,15 +9,17 @@ def print_result(result: StepResult, *, evidence: bool = False) -> int:
     """Print ``result``; return 0 if it passed, 1 if it found something, 2 on an error.
 
     Without ``evidence`` (lint, crosscheck): one ``WHERE: rule: message`` line per
-    finding on stdout, and the summary on stderr. With it (verify, fuzz): each finding
-    in full, its evidence and how to reproduce it, then ``NAME: STATUS: summary``.
+    finding on stdout (``rule (warning)`` for a warning, which does not fail), and the
+    summary on stderr. With it (verify, fuzz): each finding in full, its evidence and
+    how to reproduce it, then ``NAME: STATUS: summary``.
     """
     for finding in result.findings:
         if evidence:
             print(finding.text())
             print()
         else:
-            print(f"{finding.where}: {finding.rule}: {finding.message}")
+            marked = f"{finding.rule} (warning)" if finding.severity == "warning" else finding.rule
+            print(f"{finding.where}: {marked}: {finding.message}")
     if evidence:
         print(f"{result.name}: {result.status}: {result.summary}")
     else:

@@ -134,7 +134,12 @@ def markdown(
     for step in steps:
         if not step.findings:
             continue
-        lines += ["", f"### {step.name}: {len(step.findings)} finding(s)"]
+        warnings = sum(finding.severity == "warning" for finding in step.findings)
+        counts = (
+            [f"{len(step.findings) - warnings} finding(s)"] if warnings < len(step.findings) else []
+        )
+        counts += [f"{warnings} warning(s)"] if warnings else []
+        lines += ["", f"### {step.name}: {', '.join(counts)}"]
         for finding in step.findings:
             where = f" `{finding.where}`" if finding.where else ""
             warning = " (warning)" if finding.severity == "warning" else ""
