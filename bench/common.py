@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from threadpact.gate.provider import free_port
+from threadpact.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

@@ -13,7 +13,17 @@ from typing import NoReturn
 from threadpact.errors import ThreadpactError, UsageError
 
 # Modules under threadpact.commands, in the order `--help` lists them.
-COMMANDS = ("gate", "generate", "lint", "crosscheck", "verify", "fuzz", "check_client", "serve")
+COMMANDS = (
+    "init",
+    "gate",
+    "generate",
+    "lint",
+    "crosscheck",
+    "verify",
+    "fuzz",
+    "check_client",
+    "serve",
+)
 
 
 class Parser(argparse.ArgumentParser):

@@ -11,7 +11,7 @@ from schemathesis.schemas import BaseSchema
 from threadpact.checks.exchange import Exchange
 from threadpact.checks.types import AnyCase, ApiOperation
 from threadpact.openapi import load_spec
-from threadpact.project import default_spec
+from threadpact.reference import reference_spec
 
 BASE_URL = "http://127.0.0.1:9"
 THREAD_ID = "0b6c2a5e-3a55-4c2b-8f7e-0d9b1f1c8e21"
@@ -27,7 +27,7 @@ def load_schema() -> BaseSchema:
             "output": {"sanitization": {"enabled": False}},
         }
     )
-    return schemathesis.openapi.from_dict(load_spec(default_spec()), config=config)
+    return schemathesis.openapi.from_dict(load_spec(reference_spec()), config=config)
 
 
 def operation(schema: BaseSchema, operation_id: str) -> ApiOperation:

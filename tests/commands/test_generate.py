@@ -29,7 +29,7 @@ def checkout(tmp_path: Path) -> Path:
 def test_committed_models_are_current() -> None:
     done = threadpact("generate", "--check", cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip() == "generated/ is up to date with openapi.yaml"
+    assert done.stdout.strip() == f"{GENERATED} is up to date with openapi.yaml"
 
 
 def test_hand_edited_models_are_caught(checkout: Path) -> None:
@@ -39,7 +39,7 @@ def test_hand_edited_models_are_caught(checkout: Path) -> None:
     assert done.returncode == 1
     assert "-    title_typo: Annotated[" in done.stdout
     assert "+    title: Annotated[" in done.stdout
-    assert "generated/ is stale" in done.stderr
+    assert f"{GENERATED} is stale" in done.stderr
 
 
 def test_a_spec_change_makes_models_stale_until_regenerated(checkout: Path) -> None:

@@ -9,8 +9,10 @@ import pytest
 
 from tests.contract import broken_provider
 from tests.fixtures.processes import ROOT, run_threadpact
+from threadpact.config import load_config
 from threadpact.conformance.processes import Server
 from threadpact.gate.pactdrift import compare, run_consumer_contracts
+from threadpact.gate.report import Finding
 from threadpact.names import CONSUMER, PROVIDER
 
 CONTRACTS = ROOT / "contracts"
@@ -46,29 +48,38 @@ def test_committed_pact_fails_against_a_provider_that_lies_about_ids(tmp_path: P
 @pytest.mark.contract
 @pytest.mark.slow
 def test_committed_pact_is_what_the_consumer_tests_write() -> None:
-    result = run_consumer_contracts(ROOT)
+    loaded = load_config(ROOT / "pyproject.toml")
+    owned = [
+        (loaded.path(location.path), location.command or "")
+        for location in loaded.config.pacts
+        if location.kind == "owned"
+    ]
+    assert [path for path, _command in owned] == [CONTRACTS]
+    result = run_consumer_contracts(owned, ROOT)
     assert result.status == "passed", "\n\n".join(f.text() for f in result.findings)
-    assert "contracts/ is current" in result.summary
+    assert "contracts is current" in result.summary
 
 
 def test_a_stale_committed_pact_is_caught(tmp_path: Path) -> None:
     committed, produced = tmp_path / "committed", tmp_path / "produced"
     shutil.copytree(CONTRACTS, committed)
     shutil.copytree(CONTRACTS, produced)
-    assert compare(committed, produced) == []
+
+    def compared() -> list[Finding]:
+        return compare(committed, produced, "contracts", "make pacts")
+
+    assert compared() == []
     document = json.loads(PACT.read_text())
     # What legitimately varies (the pact library's version) is ignored...
     document["metadata"]["pactRust"] = {"ffi": "9.9.9", "models": "9.9.9"}
     (produced / PACT.name).write_text(json.dumps(document))
-    assert compare(committed, produced) == []
+    assert compared() == []
     # ...but a changed interaction is not.
     document["interactions"][0]["request"]["path"] = "/threads/changed"
     (produced / PACT.name).write_text(json.dumps(document))
-    [finding] = compare(committed, produced)
+    [finding] = compared()
     assert finding.rule == "pact.drift"
     assert '+        "path": "/threads/changed"' in finding.details
     # A pact the tests no longer write is stale too.
     (committed / "old-consumer-threadpact-api.json").write_text("{}")
-    assert {f.where for f in compare(committed, produced)} >= {
-        "contracts/old-consumer-threadpact-api.json"
-    }
+    assert {f.where for f in compared()} >= {"contracts/old-consumer-threadpact-api.json"}

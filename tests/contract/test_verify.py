@@ -136,7 +136,10 @@ def test_a_provider_whose_create_lies_about_the_id_fails(tmp_path: Path, pacts: 
     ("args", "message"),
     [
         (("--base-url", "ftp://x"), "not an http(s) URL"),
-        (("--base-url", "http://127.0.0.1:9", "--pacts", "/nonexistent"), "no such pact directory"),
+        (
+            ("--base-url", "http://127.0.0.1:9", "--pacts", "/nonexistent"),
+            "--pacts /nonexistent: no such file or directory",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(

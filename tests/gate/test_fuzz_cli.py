@@ -72,4 +72,4 @@ def test_a_missing_spec_is_a_usage_error(
     line = usage_error(
         capsys, "--base-url", "http://127.0.0.1:9", "--token", "t", "--spec", str(missing)
     )
-    assert "no such spec file" in line
+    assert line.endswith(f"--spec: {missing} does not exist")

@@ -20,14 +20,14 @@ from threadpact.gate.fuzz import (
     schemathesis_config,
 )
 from threadpact.openapi import Spec, load_spec
-from threadpact.project import default_spec
+from threadpact.reference import reference_spec
 
 URL = "http://127.0.0.1:9"
 
 
 @pytest.fixture(scope="module")
 def document() -> Spec:
-    return Spec(load_spec(default_spec()))
+    return Spec(load_spec(reference_spec()))
 
 
 def test_the_config_is_one_schemathesis_accepts(document: Spec) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from tests.fixtures.processes import ROOT, TOKENS, Server, run_threadpact
 from tests.gate.fuzzing import start_broken
+from threadpact.codegen import target
+from threadpact.config import load_config
 from threadpact.gate.runner import codegen_step
 
 STEPS = ["generate --check", "lint", "consumer contracts", "crosscheck", "verify", "fuzz"]
@@ -63,18 +65,21 @@ def test_a_base_url_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
     done = gate("--base-url", "http://127.0.0.1:9", "--report", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "threadpact: --base-url needs --token (one, or two for the cross-principal checks)"
+        "threadpact: provider.tokens: THREADPACT_TOKEN_A is not set; it must hold a bearer "
+        "token for the provider at base-url (or pass --token)"
     )
+    assert not (tmp_path / "threadpact.md").exists()
 
 
 def test_stale_models_fail_the_codegen_step(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "openapi.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "generated", tmp_path / "generated")
-    assert codegen_step(tmp_path).status == "passed"
+    chosen = target(load_config(tmp_path / "pyproject.toml"))
+    assert codegen_step(chosen).status == "passed"
     models = tmp_path / "generated" / "threadpact_models" / "__init__.py"
     models.write_text(models.read_text() + "\n# edited by hand\n")
-    result = codegen_step(tmp_path)
+    result = codegen_step(chosen)
     assert result.status == "failed"
     [finding] = result.findings
     assert finding.rule == "codegen.stale"

@@ -352,7 +352,7 @@ def test_cli_prints_one_line_per_finding_and_exits_1(tmp_path: Path, spec: Spec)
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("missing.yaml", None, "no such spec file"),
+        ("missing.yaml", None, "missing.yaml does not exist"),
         ("broken.yaml", "openapi: 3.1.0\npaths: [\n", "not valid YAML"),
     ],
 )

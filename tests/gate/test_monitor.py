@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from threadpact.gate.monitor import ProviderMonitor, log_tail
-from threadpact.gate.provider import free_port
+from threadpact.ports import free_port
 
 
 def answering(status: int) -> type[BaseHTTPRequestHandler]:

@@ -5,6 +5,7 @@ import os
 import shlex
 from typing import Any
 
+from threadpact.commands.configured import add_config_option, load
 from threadpact.conformance import POSTGRES_VARIABLE
 
 
@@ -13,9 +14,15 @@ def run(args: argparse.Namespace) -> int:
     from threadpact.client.adapter import DEFAULT_CLIENT
     from threadpact.conformance.runner import run_conformance
 
-    client = args.client or DEFAULT_CLIENT
+    loaded = load(args)
+    configured = loaded.config.client.factory
+    client = args.client or configured or DEFAULT_CLIENT
+    # A configured factory's module is imported from the configuration's folder.
+    cwd = loaded.root if configured and not args.client else None
     postgres_url = None if args.sqlite_only else (args.postgres_url or None)
-    code = run_conformance(client, postgres_url=postgres_url, pytest_args=tuple(args.pytest_args))
+    code = run_conformance(
+        client, postgres_url=postgres_url, pytest_args=tuple(args.pytest_args), cwd=cwd
+    )
     if code in (0, 1):
         return code
     return 2
@@ -34,8 +41,10 @@ def register(commands: Any) -> None:
         "client",
         nargs="?",
         default=None,
-        help="module:factory returning a client adapter (default: the reference client)",
+        help="module:factory returning a client adapter (key: client.factory; "
+        "default: the reference client)",
     )
+    add_config_option(parser)
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(POSTGRES_VARIABLE),
@@ -50,6 +59,6 @@ def register(commands: Any) -> None:
         "--pytest-args",
         type=shlex.split,
         default=[],
-        help='extra pytest arguments in one string, e.g. "-k lost_response -x"',
+        help='extra pytest arguments in one string, e.g. --pytest-args="-k lost_response -x"',
     )
     parser.set_defaults(run=run)

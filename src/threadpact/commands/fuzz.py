@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from threadpact.commands.arguments import base_url, positive_int, positive_number
+from threadpact.commands.configured import add_config_option, load, spec_path
 from threadpact.commands.output import print_result
 from threadpact.gate.report import write_reports
 
@@ -40,17 +41,19 @@ def run(args: argparse.Namespace) -> int:
     """Fuzz the provider, print the outcome, write the reports; exit 1 if a rule broke."""
     from threadpact.gate.fuzz import FuzzOptions, run_fuzz
 
+    loaded = load(args)
+    seed = args.seed if args.seed is not None else loaded.config.fuzz.seed
     budget = {
-        "seed": args.seed,
+        "seed": seed,
         "max_examples": args.max_examples,
-        "max_time": args.max_time,
+        "max_time": args.max_time or loaded.config.fuzz.budget,
         "workers": args.workers,
         "phases": args.phases,
     }
     options = FuzzOptions(
         base_url=args.base_url,
         tokens=tuple(args.tokens),
-        spec=args.spec,
+        spec=spec_path(args, loaded),
         **{name: value for name, value in budget.items() if value is not None},
     )
     result = run_fuzz(options)
@@ -69,6 +72,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "fuzz", help="fuzz a live provider with schemathesis and the contract checks"
     )
+    add_config_option(parser)
     parser.add_argument("--base-url", type=base_url, required=True, help="the provider's URL")
     parser.add_argument(
         "--token",
@@ -79,16 +83,17 @@ def register(commands: Any) -> None:
         help="bearer token of principal A; repeat for principal B (needed by the scope "
         "and access rules)",
     )
-    parser.add_argument("--spec", type=Path, help="OpenAPI file (default: the project's)")
+    parser.add_argument("--spec", type=Path, help="the spec (key: spec)")
     gate = "default: the gate's, see threadpact.gate.fuzz"
-    parser.add_argument("--seed", type=seed_number, help=f"random seed ({gate})")
+    parser.add_argument("--seed", type=seed_number, help=f"random seed (key: fuzz.seed; {gate})")
     parser.add_argument(
         "--max-examples", type=positive_int, help=f"generated cases per operation ({gate})"
     )
     parser.add_argument(
         "--max-time",
         type=positive_number,
-        help="a time budget in seconds, which fuzzing and stateful testing fill (default: none)",
+        help="a time budget in seconds, which fuzzing and stateful testing fill "
+        "(key: fuzz.budget; default: none)",
     )
     parser.add_argument("--workers", type=worker_count, help=f"concurrent workers ({gate})")
     parser.add_argument(

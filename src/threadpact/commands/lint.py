@@ -4,24 +4,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from threadpact.commands.configured import add_config_option, load, spec_path
 from threadpact.commands.output import print_result
-from threadpact.project import default_spec
 
 
 def run(args: argparse.Namespace) -> int:
     """Print one ``POINTER: rule: message`` line per finding; exit 1 if there are any."""
     from threadpact.gate.lint import run_lint  # here, so other subcommands start fast
 
-    result = run_lint(args.spec or default_spec())
+    result = run_lint(spec_path(args, load(args)))
     return print_result(result)
 
 
 def register(commands: Any) -> None:
     """Add the subcommand."""
-    parser = commands.add_parser(
-        "lint", help="check openapi.yaml against OpenAPI 3.1 and the contract"
-    )
+    parser = commands.add_parser("lint", help="check the spec against OpenAPI and the contract")
+    add_config_option(parser)
     parser.add_argument(
-        "spec", nargs="?", type=Path, help="the spec (default: the project's openapi.yaml)"
+        "spec", nargs="?", type=Path, help="the spec (key: spec; default: openapi.yaml)"
     )
     parser.set_defaults(run=run)

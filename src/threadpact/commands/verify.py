@@ -6,16 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from threadpact.commands.arguments import base_url, positive_number
+from threadpact.commands.configured import add_config_option, load, pact_locations
 from threadpact.commands.output import print_result
 from threadpact.errors import UsageError
 from threadpact.gate.deadlines import DEFAULT_DEADLINES, REQUEST_TIMEOUT
-from threadpact.project import find_root
-
-
-def default_pacts() -> Path:
-    """contracts/ of the checkout we run in."""
-    root = find_root()
-    return (root or Path.cwd()) / "contracts"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,10 +18,20 @@ def run(args: argparse.Namespace) -> int:
     from threadpact.gate.monitor import ProviderMonitor
     from threadpact.gate.runner import VERIFY
 
+    loaded = load(args)
+    pacts = pact_locations(args, loaded)
+    if not pacts:
+        raise UsageError(
+            f"no pacts to verify: pass --pacts PATH or configure pacts ({loaded.where})"
+        )
+    provider = loaded.config.provider
+    configured = provider.states if provider is not None else None
+    if configured is not None and configured.startswith("/"):
+        configured = args.base_url + configured
     kwargs = {
         "base_url": args.base_url,
-        "pacts_dir": args.pacts or default_pacts(),
-        "states_url": args.states_url,
+        "pacts": tuple(pacts),
+        "states_url": args.states_url or configured,
         "token": args.token or os.environ.get("THREADPACT_VERIFY_TOKEN"),
         "request_timeout": args.request_timeout,
     }
@@ -41,12 +45,20 @@ def run(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add the subcommand."""
     parser = commands.add_parser("verify", help="verify pact files against a running provider")
+    add_config_option(parser)
     parser.add_argument("--base-url", type=base_url, required=True, help="the provider's base URL")
-    parser.add_argument("--pacts", type=Path, help="directory of pact files (default: contracts/)")
+    parser.add_argument(
+        "--pacts",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="a pact file or a folder of them; repeatable (key: pacts)",
+    )
     parser.add_argument(
         "--states-url",
         type=base_url,
-        help="provider-state endpoint (default: BASE_URL/_threadpact/provider-states)",
+        help="provider-state endpoint (key: provider.states; "
+        "default: BASE_URL/_threadpact/provider-states)",
     )
     parser.add_argument(
         "--token",

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from threadpact.ports import free_port
+
 TOKENS_VARIABLE = "THREADPACT_TOKENS"
 """The provider setting that lists the bearer tokens it accepts."""
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def tokens_setting(tokens: Mapping[str, str]) -> str:

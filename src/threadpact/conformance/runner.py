@@ -44,13 +44,20 @@ def conformance_environment(cwd: Path, environ: Mapping[str, str] | None = None)
     return {**base, "PYTHONPATH": os.pathsep.join(paths)}
 
 
-def run_conformance(client: str, *, postgres_url: str | None, pytest_args: Sequence[str]) -> int:
-    """Run the suite against ``client`` from the current directory; pytest's exit code.
+def run_conformance(
+    client: str,
+    *,
+    postgres_url: str | None,
+    pytest_args: Sequence[str],
+    cwd: Path | None = None,
+) -> int:
+    """Run the suite against ``client`` from ``cwd`` (default: here); pytest's exit code.
 
     0: the client conforms; 1: a rule broke (each failure names it); 4: the client
-    could not be loaded. Output goes to this process's stdout and stderr.
+    could not be loaded. The client's module is imported from ``cwd``. Output goes to
+    this process's stdout and stderr.
     """
-    cwd = Path.cwd()
+    cwd = cwd or Path.cwd()
     command = conformance_command(client, postgres_url=postgres_url, pytest_args=pytest_args)
     return subprocess.run(
         command, cwd=cwd, env=conformance_environment(cwd), check=False

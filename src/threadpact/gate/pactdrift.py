@@ -1,25 +1,29 @@
 """The consumer contract tests, and the check that the committed pacts are what they write.
 
-The consumer tests (pytest, pact-python) write pact files into THREADPACT_PACT_DIR.
-The gate runs them into a scratch folder and compares the result with contracts/,
-ignoring only what legitimately varies (the pact library's own version numbers).
+Every *owned* pact location has a command that runs the consumer tests writing it
+(pact-python, pact-js, any): they must write their pact files into the folder that
+THREADPACT_PACT_DIR names. The gate runs each command into a scratch folder and
+compares the result with the committed location, ignoring only what legitimately
+varies (the pact library's own version numbers).
 """
 
 import difflib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from threadpact.gate.report import Finding, StepResult
 from threadpact.pacts import BadPact, listed, load_document
 
-CONSUMER_TESTS = Path("tests/contract/consumer")
 PACT_DIR_ENV = "THREADPACT_PACT_DIR"
+OUTPUT_TAIL_LINES = 30
 
 
 def normalised(document: Any) -> str:
@@ -41,20 +45,34 @@ def _read(path: Path) -> str:
         return f"<unreadable: {exc}>\n"
 
 
-def compare(committed: Path, produced: Path) -> list[Finding]:
-    """A finding for every pact file that is missing, extra or different."""
+def compare(committed: Path, produced: Path, name: str, command: str) -> list[Finding]:
+    """A finding for every pact file that is missing, extra or different.
+
+    ``name`` is the committed location as configured; ``command`` writes it.
+    """
     findings: list[Finding] = []
-    names = sorted(
-        {str(p.relative_to(committed)) for p in listed(committed)}
-        | {str(p.relative_to(produced)) for p in listed(produced)}
-    )
-    for name in names:
-        old, new = committed / name, produced / name
+    if committed.is_file():
+        produced_files = listed(produced)
+        pairs = {committed.name: (committed, produced / committed.name)}
+        for extra in produced_files:
+            pairs.setdefault(extra.name, (committed.parent / extra.name, extra))
+    else:
+        pairs = {
+            str(path.relative_to(committed)): (path, produced / path.relative_to(committed))
+            for path in listed(committed)
+        }
+        for path in listed(produced):
+            relative = str(path.relative_to(produced))
+            pairs.setdefault(relative, (committed / relative, path))
+    rewrite = f"run `{command}` with {PACT_DIR_ENV}={name} and commit"
+    for relative in sorted(pairs):
+        old, new = pairs[relative]
+        where = str(Path(name) / relative) if not committed.is_file() else name
         if not new.exists():
             findings.append(
                 Finding(
                     rule="pact.drift",
-                    where=f"contracts/{name}",
+                    where=where,
                     message="committed, but the consumer tests no longer write it; delete it",
                 )
             )
@@ -64,58 +82,94 @@ def compare(committed: Path, produced: Path) -> list[Finding]:
         if before == after:
             continue
         diff = "".join(
-            difflib.unified_diff(
-                before, after, f"contracts/{name} (committed)", f"{name} (tests now)"
-            )
+            difflib.unified_diff(before, after, f"{where} (committed)", f"{where} (tests now)")
         )
         findings.append(
             Finding(
                 rule="pact.drift",
-                where=f"contracts/{name}",
+                where=where,
                 message=(
-                    "the consumer tests now write a different pact; run `make pacts` and commit"
+                    f"the consumer tests now write a different pact; {rewrite}"
                     if old.exists()
-                    else "the consumer tests write a pact that is not committed; run `make pacts`"
+                    else f"the consumer tests write a pact that is not committed; {rewrite}"
                 ),
                 details=diff,
-                reproduce="make pacts && git diff contracts/",
+                reproduce=f"{PACT_DIR_ENV}={name} {command} && git diff {name}",
             )
         )
     return findings
 
 
-def write_pacts(root: Path, destination: Path) -> subprocess.CompletedProcess[str]:
-    """Run the consumer contract tests, writing their pacts into ``destination``."""
+def expand(command: str) -> str:
+    """The command with ``{python}`` as the interpreter running threadpact."""
+    return command.replace("{python}", shlex.quote(sys.executable))
+
+
+def write_pacts(command: str, root: Path, destination: Path) -> subprocess.CompletedProcess[str]:
+    """Run a consumer-test command in ``root``, writing its pacts into ``destination``."""
     env = {**os.environ, PACT_DIR_ENV: str(destination), "PACT_DO_NOT_TRACK": "true"}
-    command = [
-        sys.executable, "-m", "pytest", str(CONSUMER_TESTS), "-q",
-        "-p", "no:cacheprovider", "-p", "no:randomly",
-    ]  # fmt: skip
-    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["/bin/sh", "-c", expand(command)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
-def run_consumer_contracts(root: Path) -> StepResult:
-    """Run the consumer contract tests and check the committed pacts against them."""
-    started = time.monotonic()
-    if not (root / CONSUMER_TESTS).is_dir():
-        return StepResult(
-            "consumer contracts", "skipped", 0.0, f"no {CONSUMER_TESTS} in this checkout"
-        )
+def check_location(location: Path, command: str, root: Path) -> tuple[list[Finding], str]:
+    """Run one owned location's tests; the findings, and the tests' last line of output."""
+    name = str(location.relative_to(root)) if location.is_relative_to(root) else str(location)
     with tempfile.TemporaryDirectory(prefix="threadpact-pacts-") as scratch:
-        done = write_pacts(root, Path(scratch))
-        seconds = time.monotonic() - started
+        done = write_pacts(command, root, Path(scratch))
+        output = (done.stdout + done.stderr).strip()
         if done.returncode != 0:
-            tail = "\n".join(done.stdout.strip().splitlines()[-30:])
+            tail = "\n".join(output.splitlines()[-OUTPUT_TAIL_LINES:])
             finding = Finding(
                 rule="pact.consumer-tests",
-                message=f"the consumer contract tests failed (pytest exit {done.returncode})",
+                where=name,
+                message=f"the consumer tests for {name} failed (exit {done.returncode})",
                 details=tail,
-                reproduce=f"python -m pytest {CONSUMER_TESTS}",
+                reproduce=expand(command),
             )
-            return StepResult("consumer contracts", "failed", seconds, finding.message, [finding])
-        findings = compare(root / "contracts", Path(scratch))
-    passed = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+            return [finding], ""
+        if not listed(Path(scratch)):
+            finding = Finding(
+                rule="pact.consumer-tests",
+                where=name,
+                message=f"the consumer tests for {name} passed but wrote no pact file into "
+                f"{PACT_DIR_ENV}",
+                details="\n".join(output.splitlines()[-OUTPUT_TAIL_LINES:]),
+                reproduce=expand(command),
+            )
+            return [finding], ""
+        findings = compare(location, Path(scratch), name, command)
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "tests passed"
+    return findings, last
+
+
+def run_consumer_contracts(owned: Sequence[tuple[Path, str]], root: Path) -> StepResult:
+    """Run every owned location's consumer tests; check the committed pacts against them."""
+    name = "consumer contracts"
+    started = time.monotonic()
+    if not owned:
+        return StepResult(name, "skipped", 0.0, "no owned pact location configured")
+    findings: list[Finding] = []
+    outputs: list[str] = []
+    for location, command in owned:
+        found, last = check_location(location, command, root)
+        findings += found
+        if last:
+            outputs.append(last)
+    seconds = time.monotonic() - started
+    where = ", ".join(
+        str(location.relative_to(root)) if location.is_relative_to(root) else str(location)
+        for location, _command in owned
+    )
     if findings:
-        summary = f"{len(findings)} pact file(s) differ from contracts/ ({passed})"
-        return StepResult("consumer contracts", "failed", seconds, summary, findings)
-    return StepResult("consumer contracts", "passed", seconds, f"{passed}; contracts/ is current")
+        summary = f"{len(findings)} problem(s) with the owned pacts in {where}"
+        return StepResult(name, "failed", seconds, summary, findings)
+    return StepResult(name, "passed", seconds, f"{'; '.join(outputs)}; {where} is current")

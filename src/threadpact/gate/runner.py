@@ -1,10 +1,11 @@
 """``threadpact gate``: every step in order, one progress line each, then the summary.
 
 Steps: generate --check, lint, the consumer contract tests (pact drift), crosscheck,
-then, against the reference provider it starts (or the one ``--base-url`` names),
-verify and fuzz. Each step runs in a child process with a deadline
-(:mod:`threadpact.gate.deadlines`); verify and fuzz also stop as soon as the
-provider exits, hangs or answers 5xx to everything (:mod:`threadpact.gate.monitor`).
+then, against the configured provider (one already running, or one the gate starts
+from its command; see :mod:`threadpact.gate.provider`), verify and fuzz. Each step
+runs in a child process with a deadline (:mod:`threadpact.gate.deadlines`); verify
+and fuzz also stop as soon as the provider exits, hangs or answers 5xx to everything
+(:mod:`threadpact.gate.monitor`).
 Ctrl-C or SIGTERM stops the provider and writes the reports so far, marked as
 interrupted. Exit 0 only if every step passed, 1 on a contract failure, 2 on a
 usage or set-up error, 128 + the signal's number when interrupted.
@@ -12,7 +13,6 @@ usage or set-up error, 128 + the signal's number when interrupted.
 
 import contextlib
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -22,39 +22,38 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from threadpact.codegen import stale_diff
+from threadpact.codegen import Target, stale_diff
+from threadpact.config import Provider
 from threadpact.errors import ThreadpactError, UsageError
 from threadpact.gate.bounded import Watch, run_in_child
 from threadpact.gate.deadlines import STEPS, deadlines
 from threadpact.gate.monitor import ProviderMonitor
+from threadpact.gate.provider import LiveProvider, live_provider
 from threadpact.gate.report import Finding, StepResult, markdown, write_reports
-from threadpact.project import require_root
 
 
 @dataclass(frozen=True)
 class GateOptions:
-    """What the gate runs against, how long each step may take, and where it reports."""
+    """What the gate checks, against which provider, how long each step may take, and where
+    it reports: the configuration with the command line's overrides applied."""
 
     report_dir: Path
-    base_url: str | None = None
+    spec: Path
+    root: Path
+    """The configuration's directory: commands run there."""
+    codegen: Target | None = None
+    owned: Sequence[tuple[Path, str]] = ()
+    """Pact locations this repository writes, each with the command that writes it."""
+    pacts: Sequence[Path] = ()
+    """Every pact location, owned and received."""
+    provider: Provider | None = None
     tokens: Sequence[str] = ()
-    states_url: str | None = None
+    """Bearer tokens given on the command line, over the provider's token variables."""
     seed: int | None = None
     fuzz_budget: float | None = None
     skip: frozenset[str] = field(default_factory=frozenset)
     deadlines: Mapping[str, float] = field(default_factory=dict)
     """Seconds per step name, over the defaults."""
-
-
-@dataclass(frozen=True)
-class LiveProvider:
-    """The provider verify and fuzz talk to; process and log only if the gate started it."""
-
-    base_url: str
-    tokens: Sequence[str]
-    states_url: str | None = None
-    process: subprocess.Popen[bytes] | None = None
-    log: Path | None = None
 
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -72,21 +71,25 @@ class Interrupted(Exception):
         self.signum = signum
 
 
-def codegen_step(root: Path) -> StepResult:
+def codegen_step(target: Target | None) -> StepResult:
     """generate --check as a step."""
+    name = "generate --check"
+    if target is None:
+        return StepResult(name, "skipped", 0.0, "nothing configured to generate")
     started = time.monotonic()
-    diff = stale_diff(root)
+    diff = stale_diff(target)
     seconds = time.monotonic() - started
+    spec = target.spec.name
     if not diff:
-        return StepResult("generate --check", "passed", seconds, "generated/ matches openapi.yaml")
+        return StepResult(name, "passed", seconds, f"{target.name} matches {spec}")
     finding = Finding(
         rule="codegen.stale",
-        where="generated/",
-        message="generated/ differs from what openapi.yaml generates; run `threadpact generate`",
+        where=target.name,
+        message=f"{target.name} differs from what {spec} generates; run `threadpact generate`",
         details=diff,
         reproduce="threadpact generate --check",
     )
-    return StepResult("generate --check", "failed", seconds, finding.message, [finding])
+    return StepResult(name, "failed", seconds, finding.message, [finding])
 
 
 def progress(index: int, total: int, result: StepResult) -> None:
@@ -122,15 +125,15 @@ def interrupts_raise() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def live_provider(options: GateOptions) -> Iterator[LiveProvider]:
-    """The provider to verify and fuzz: the one named, or a fresh reference provider."""
-    if options.base_url:
-        yield LiveProvider(options.base_url, options.tokens, options.states_url)
-        return
-    from threadpact.gate.provider import reference_provider
-
-    with reference_provider() as running:
-        yield LiveProvider(running.base_url, running.tokens, None, running.process, running.log)
+def provider_for(options: GateOptions) -> Iterator[LiveProvider]:
+    """The provider to verify and fuzz, with the command line's tokens if it gave any."""
+    if options.provider is None:
+        raise UsageError(
+            "no provider to verify and fuzz: configure [tool.threadpact.provider] "
+            "(base-url or command) or pass --base-url"
+        )
+    with live_provider(options.provider, options.root, options.tokens) as live:
+        yield live
 
 
 class Gate:
@@ -180,20 +183,21 @@ class Gate:
         for name in STEPS[len(self.results) :]:
             self.add(StepResult(name, "skipped", 0.0, f"not run: interrupted by {signame}"))
 
-    def online(self, contracts: Path, spec: Path) -> None:
+    def online(self) -> None:
         """verify and fuzz against a live provider, watched while they run."""
         options = self.options
-        if {"verify", "fuzz"} <= options.skip:  # no provider to start
-            self.step("verify", VERIFY, {})
+        verify_skip = "verify" in options.skip or not options.pacts
+        if verify_skip and "fuzz" in options.skip:  # no provider to start
+            self.step("verify", VERIFY, {"base_url": "", "pacts": ()})
             self.step("fuzz", FUZZ, {})
             return
-        with live_provider(options) as live:
+        with provider_for(options) as live:
             print(f"      provider: {live.base_url}", flush=True)
             with ProviderMonitor(live.base_url, process=live.process, log=live.log) as monitor:
                 # No token for verify: each pact asks for its own through a provider state.
                 verify = {
                     "base_url": live.base_url,
-                    "pacts_dir": contracts,
+                    "pacts": tuple(options.pacts),
                     "states_url": live.states_url,
                     "provider_log": live.log,
                 }
@@ -201,7 +205,7 @@ class Gate:
                 fuzz = {
                     "base_url": live.base_url,
                     "tokens": tuple(live.tokens),
-                    "spec": spec,
+                    "spec": options.spec,
                     "report_dir": options.report_dir,
                     "seed": options.seed,
                     "budget": options.fuzz_budget,
@@ -211,33 +215,32 @@ class Gate:
 
 def run_gate(options: GateOptions) -> int:
     """Run every step; write the reports; return the exit code."""
-    root = require_root()
-    spec = root / "openapi.yaml"
-    contracts = root / "contracts"
-    if options.base_url and not options.tokens:
-        raise UsageError("--base-url needs --token (one, or two for the cross-principal checks)")
     gate = Gate(options)
     started = time.monotonic()
     interrupted: Interrupted | KeyboardInterrupt | None = None
+    setup_failure = ""
     with interrupts_raise():
         try:
-            gate.step("generate --check", f"{__name__}:codegen_step", {"root": root})
-            gate.step("lint", "threadpact.gate.lint:run_lint", {"spec_path": spec})
+            gate.step("generate --check", f"{__name__}:codegen_step", {"target": options.codegen})
+            gate.step("lint", "threadpact.gate.lint:run_lint", {"spec_path": options.spec})
             gate.step(
                 "consumer contracts",
                 "threadpact.gate.pactdrift:run_consumer_contracts",
-                {"root": root},
+                {"owned": tuple(options.owned), "root": options.root},
             )
             gate.step(
                 "crosscheck",
                 "threadpact.gate.crosscheck:run_crosscheck",
-                {"pacts_dir": contracts, "spec_path": spec},
+                {"pacts": tuple(options.pacts), "spec_path": options.spec},
             )
             try:
-                gate.online(contracts, spec)
+                gate.online()
             except ThreadpactError as exc:
+                setup_failure, _, log = str(exc).partition("\n")
+                finding = Finding(rule="provider.setup", message=setup_failure, details=log)
+                summary = f"provider set-up failed: {setup_failure}"
                 for name in STEPS[len(gate.results) :]:
-                    gate.add(StepResult(name, "error", 0.0, f"provider set-up failed: {exc}"))
+                    gate.add(StepResult(name, "error", 0.0, summary, [finding]))
         except (Interrupted, KeyboardInterrupt) as exc:
             interrupted = exc
     signame = "SIGINT" if isinstance(interrupted, KeyboardInterrupt) else str(interrupted)
@@ -249,6 +252,8 @@ def run_gate(options: GateOptions) -> int:
     print(markdown(gate.results, verdict=verdict))
     print(f"total {time.monotonic() - started:.1f}s; reports: {', '.join(str(p) for p in paths)}")
     sys.stdout.flush()
+    if setup_failure:
+        print(f"threadpact: provider set-up failed: {setup_failure}", file=sys.stderr)
     if isinstance(interrupted, Interrupted):
         return 128 + interrupted.signum
     if interrupted is not None:

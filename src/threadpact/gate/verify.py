@@ -13,6 +13,7 @@ finding with the provider's status and body, and the other interactions still ru
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,14 @@ from threadpact.gate.report import Finding, StepResult
 from threadpact.gate.silence import native_output_silenced
 from threadpact.gate.staterelay import StateFailure, StateRelay
 from threadpact.names import PROVIDER, STATES_PATH
-from threadpact.pacts import Interaction, find_pacts, read_pact
+from threadpact.pacts import (
+    BadPact,
+    Interaction,
+    as_dict,
+    find_pacts,
+    load_document,
+    read_pact,
+)
 
 RELAY_MARGIN = 2.0
 """The verifier waits this much longer than the relay, so the relay's answer always comes."""
@@ -164,23 +172,34 @@ def verify_case(case: Interaction, settings: VerifierSettings) -> tuple[dict[str
     return verifier.results, verifier.output(strip_ansi=True)
 
 
+def provider_name(file: Path) -> str:
+    """The provider a pact file is for (its ``provider.name``), which the verifier asks for."""
+    with contextlib.suppress(BadPact):
+        named = as_dict(as_dict(load_document(file)).get("provider")).get("name")
+        if isinstance(named, str) and named:
+            return named
+    return PROVIDER
+
+
 def run_verify(
     base_url: str,
-    pacts_dir: Path,
+    pacts: Path | Sequence[Path],
     *,
     states_url: str | None = None,
     token: str | None = None,
-    provider: str = PROVIDER,
     request_timeout: float = REQUEST_TIMEOUT,
     provider_log: Path | None = None,
 ) -> StepResult:
-    """Verify every pact in ``pacts_dir`` against the provider at ``base_url``.
+    """Verify every pact at ``pacts`` (files or folders) against the provider at ``base_url``.
 
     ``provider_log``, when the caller started the provider, is quoted in the findings
     of states the provider could not set up.
     """
     started = time.monotonic()
-    files = find_pacts(pacts_dir)
+    locations = [pacts] if isinstance(pacts, Path) else list(pacts)
+    if not locations:
+        return StepResult("verify", "skipped", 0.0, "no pact location configured")
+    files = [file for location in locations for file in find_pacts(location)]
     cases = [case for file in files for case in http_interactions(file)]
     require_reachable(base_url)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
@@ -194,9 +213,10 @@ def run_verify(
         StateRelay(target, timeout=request_timeout, base_url=base_url) as relay,
         native_output_silenced(),
     ):
-        settings = VerifierSettings(base_url, provider, relay.url, token, request_timeout)
         for group in groups.values():
             first = group[0]
+            provider = provider_name(first.file)
+            settings = VerifierSettings(base_url, provider, relay.url, token, request_timeout)
             doing(f"verifying '{first.description}': {first.label()}")
             results, output = verify_case(first, settings)
             outcomes = results.get("interactionResults", [])

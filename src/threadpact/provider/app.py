@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from threadpact.project import default_spec
 from threadpact.provider import problems
 from threadpact.provider.config import Settings
 from threadpact.provider.idempotency import purge_expired
@@ -14,6 +13,7 @@ from threadpact.provider.routes import messages, meta, states, threads
 from threadpact.provider.storage.base import Database
 from threadpact.provider.storage.connect import open_database
 from threadpact.provider.timefmt import micros
+from threadpact.reference import reference_spec
 
 PURGE_EVERY_SECONDS = 600.0
 
@@ -31,7 +31,7 @@ async def purge_loop(database: Database, settings: Settings) -> None:
 def create_app(settings: Settings) -> FastAPI:
     """A threads API for ``settings``; the database is migrated when it starts."""
     if settings.spec_path is None:
-        settings = settings.model_copy(update={"spec_path": default_spec()})
+        settings = settings.model_copy(update={"spec_path": reference_spec()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

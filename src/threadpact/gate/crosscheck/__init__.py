@@ -28,6 +28,7 @@ name it next to the other findings while every other pact file is still checked.
 """
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from referencing.exceptions import Unresolvable
@@ -121,11 +122,39 @@ def load(spec_path: Path) -> Target:
         raise UsageError(f"{spec_path}: cannot resolve $ref {exc.ref!r}") from None
 
 
-def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
-    """Check every pact file under ``pacts_dir`` (or that one file) against the spec."""
+LENIENT = "crosscheck.matcher-lenient"
+
+
+def fold_lenient(findings: list[Finding], path: Path, reproduce: str) -> list[Finding]:
+    """One warning per pact file for its lenient response matchers, each listed in details.
+
+    They are harmless (the consumer accepts more than the provider may send), so one
+    line says so and the evidence stays in the details, not in the way of real findings.
+    """
+    lenient = [finding for finding in findings if finding.rule == LENIENT]
+    if len(lenient) <= 1:
+        return findings
+    details = "\n".join(f"- {finding.where}: {finding.message}" for finding in lenient)
+    folded = Finding(
+        rule=LENIENT,
+        message=f"{len(lenient)} response matchers accept values the spec never lets the "
+        "provider send (harmless: the consumer is more lenient than the spec)",
+        where=str(path),
+        reproduce=reproduce,
+        details=details,
+        severity="warning",
+    )
+    return [finding for finding in findings if finding.rule != LENIENT] + [folded]
+
+
+def run_crosscheck(pacts: Path | Sequence[Path], spec_path: Path) -> StepResult:
+    """Check every pact file at ``pacts`` (files, or folders of them) against the spec."""
     started = time.perf_counter()
+    locations = [pacts] if isinstance(pacts, Path) else list(pacts)
+    if not locations:
+        return StepResult("crosscheck", "skipped", 0.0, "no pact location configured")
     target = load(spec_path)
-    files = find_pacts(pacts_dir)
+    files = [file for location in locations for file in find_pacts(location)]
     findings: list[Finding] = []
     total = 0
     skipped: list[str] = []
@@ -133,17 +162,18 @@ def run_crosscheck(pacts_dir: Path, spec_path: Path) -> StepResult:
         count, not_http, found = check_pact_file(target, path)
         total += count
         skipped += not_http
-        for description, mismatch in found:
-            about = f'"{description}": ' if description else ""
-            findings.append(
-                Finding(
-                    rule=mismatch.rule,
-                    message=about + mismatch.message,
-                    where=f"{path}#{mismatch.pointer}" if mismatch.pointer else str(path),
-                    reproduce=f"threadpact crosscheck --pacts {path} --spec {spec_path}",
-                    severity=mismatch.severity,
-                )
+        reproduce = f"threadpact crosscheck --pacts {path} --spec {spec_path}"
+        in_file = [
+            Finding(
+                rule=mismatch.rule,
+                message=(f'"{description}": ' if description else "") + mismatch.message,
+                where=f"{path}#{mismatch.pointer}" if mismatch.pointer else str(path),
+                reproduce=reproduce,
+                severity=mismatch.severity,
             )
+            for description, mismatch in found
+        ]
+        findings += fold_lenient(in_file, path, reproduce)
     scope = f"{total} interaction(s) in {len(files)} pact file(s)"
     if skipped:
         kinds = ", ".join(sorted(set(skipped)))

@@ -45,7 +45,7 @@ from threadpact.gate.fuzz.options import (
 from threadpact.gate.report import Status, StepResult, write_reports
 from threadpact.names import AUTHORIZATION
 from threadpact.openapi import Spec, load_spec
-from threadpact.project import default_spec
+from threadpact.reference import reference_spec
 
 __all__ = [
     "DEFAULT_MAX_EXAMPLES",
@@ -93,7 +93,7 @@ def check_provider(spec: Spec, options: FuzzOptions) -> None:
 
 def load_schema(options: FuzzOptions) -> tuple[Spec, BaseSchema]:
     """The spec and the schemathesis schema configured for this run."""
-    source = options.spec or default_spec()
+    source = options.spec or reference_spec()
     spec = Spec(load_spec(source))
     check_links(spec, source)
     try:

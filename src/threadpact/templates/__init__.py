@@ -1,0 +1,1 @@
+"""What ``threadpact init`` writes into a repository: configuration, workflow, pre-commit."""
