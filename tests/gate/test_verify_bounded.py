@@ -94,4 +94,5 @@ def test_a_missing_pact_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
         "verify", "--base-url", "http://127.0.0.1:9", "--pacts", str(tmp_path / "none")
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == f"threadpact: --pacts {tmp_path / 'none'}: no such file or directory"
+    missing = tmp_path / "none"
+    assert done.stderr.strip() == f"threadpact: --pacts {missing}: no such file or directory"
