@@ -258,3 +258,15 @@ def test_the_actions_scripts_run_the_gate_and_fill_the_job_summary(
     assert output.read_text() == "exit-code=0\n"
     assert summary.read_text().startswith("## threadpact gate: ✅ passed")
     assert (repo / "gate-reports" / "threadpact.xml").is_file()
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["init", "gate", "generate", "lint", "crosscheck", "verify", "fuzz", "check-client", "serve"],
+)
+def test_every_command_starts_from_the_wheel_outside_any_checkout(
+    tmp_path: Path, venv: Path, command: str
+) -> None:
+    done = threadpact(venv, command, "--help", cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"usage: threadpact {command}" in done.stdout
