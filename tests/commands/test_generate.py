@@ -9,6 +9,7 @@ import pytest
 from tests.fixtures.processes import ROOT, run_threadpact
 
 GENERATED = Path("generated/threadpact_models/__init__.py")
+TYPES = Path("examples/typescript-client/src/api-types.ts")
 
 
 def threadpact(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -23,13 +24,18 @@ def checkout(tmp_path: Path) -> Path:
     shutil.copytree(
         ROOT / "generated", tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__")
     )
+    (tmp_path / TYPES).parent.mkdir(parents=True)
+    shutil.copy(ROOT / TYPES, tmp_path / TYPES)
     return tmp_path
 
 
 def test_committed_models_are_current() -> None:
     done = threadpact("generate", "--check", cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip() == f"{GENERATED} is up to date with openapi.yaml"
+    assert done.stdout.splitlines() == [
+        f"{GENERATED} is up to date with openapi.yaml",
+        f"{TYPES} is up to date with openapi.yaml",
+    ]
 
 
 def test_hand_edited_models_are_caught(checkout: Path) -> None:
@@ -39,7 +45,9 @@ def test_hand_edited_models_are_caught(checkout: Path) -> None:
     assert done.returncode == 1
     assert "-    title_typo: Annotated[" in done.stdout
     assert "+    title: Annotated[" in done.stdout
-    assert f"{GENERATED} is stale" in done.stderr
+    assert done.stderr.strip() == (
+        f"{GENERATED} is stale: run `threadpact generate` and commit the result"
+    )
 
 
 def test_a_spec_change_makes_models_stale_until_regenerated(checkout: Path) -> None:

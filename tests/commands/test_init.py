@@ -78,3 +78,24 @@ def test_init_into_a_missing_folder_is_exit_2(tmp_path: Path) -> None:
     done = threadpact("init", str(tmp_path / "nope"), cwd=ROOT)
     assert done.returncode == 2
     assert done.stderr.strip() == f"threadpact: {tmp_path / 'nope'}: no such directory"
+
+
+def test_the_templates_typescript_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    assert threadpact("init", cwd=tmp_path).returncode == 0
+    written = (tmp_path / "threadpact.toml").read_text()
+    example = "# [generate.typescript]\n# output = "
+    assert example in written
+    start = written.index(example)
+    block = written[start : written.index("\n\n", start)]
+    uncommented = "\n".join(
+        line.removeprefix("# ").removeprefix("#") for line in block.splitlines()
+    )
+    (tmp_path / "threadpact.toml").write_text(
+        written[:start] + uncommented + written[start + len(block) :]
+    )
+    typescript = load_config(start=tmp_path).config.generate.typescript
+    assert typescript is not None
+    assert typescript.output == Path("web/src/api-types.ts")
+    assert typescript.options["immutable"] is True
+    assert typescript.options["root-types-no-schema-prefix"] is True

@@ -72,6 +72,15 @@ def test_an_unknown_codegen_option_names_it(tmp_path: Path) -> None:
     )
 
 
+def test_an_unknown_typescript_option_names_it(tmp_path: Path) -> None:
+    config = "[generate.typescript]\noutput = 'api.ts'\noptions = { alphabetise = true }\n"
+    line = one_line(threadpact(repository(tmp_path, config), "generate", "--check"))
+    assert line == (
+        "threadpact: generate.typescript.options.alphabetise: not an openapi-typescript option "
+        "(did you mean 'alphabetize'?)"
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "expected"),
     [

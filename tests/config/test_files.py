@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from threadpact.config import DEFAULT_TOKEN_VARIABLES, load_config
+from threadpact.config import DEFAULT_TOKEN_VARIABLES, TYPESCRIPT_DEFAULTS, load_config
 from threadpact.errors import UsageError
 
 
@@ -38,6 +38,7 @@ def test_without_a_file_every_key_has_its_default(tmp_path: Path) -> None:
     assert loaded.config.pacts == ()
     assert loaded.config.provider is None
     assert loaded.config.generate.pydantic is None
+    assert loaded.config.generate.typescript is None
 
 
 def test_threadpact_toml_is_found_from_a_subfolder_and_paths_are_relative_to_it(
@@ -157,7 +158,19 @@ seed = 7
         ),
         ("[client]\nfactory = 'no-colon'\n", "client.factory: String should match pattern"),
         ("spec = 3\n", "spec: Input is not a valid path"),
-        ("[generate]\npython = 1\n", "generate.python: unknown key (known: pydantic)"),
+        ("[generate]\npython = 1\n", "generate.python: unknown key (known: pydantic, typescript)"),
+        (
+            "[generate.typescript]\noptions = {}\n",
+            "generate.typescript.output: Field required",
+        ),
+        (
+            "[generate.typescript]\noutput = 'a.ts'\noutpt = 'b.ts'\n",
+            "generate.typescript.outpt: unknown key (did you mean 'output'?)",
+        ),
+        (
+            "[generate.typescript]\noutput = 'a.ts'\noptions = { enum = { x = 1 } }\n",
+            "generate.typescript.options.enum",
+        ),
         ("spec = [unclosed\n", "not valid TOML"),
     ],
 )
@@ -183,3 +196,31 @@ def test_an_explicit_file_wins_and_must_exist(tmp_path: Path) -> None:
     assert load_config(other, start=root).config.spec == Path("there.yaml")
     with pytest.raises(UsageError, match="no such file"):
         load_config(root / "missing.toml", start=root)
+
+
+def test_typescript_options_go_over_the_defaults(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    write(
+        root,
+        "threadpact.toml",
+        '[generate.typescript]\noutput = "web/api.ts"\n'
+        "[generate.typescript.options]\nroot-types = false\nimmutable = true\n",
+    )
+    typescript = load_config(start=root).config.generate.typescript
+    assert typescript is not None
+    assert typescript.output == Path("web/api.ts")
+    assert typescript.options == {
+        "root-types": False,
+        "root-types-no-schema-prefix": True,
+        "default-non-nullable": False,
+        "immutable": True,
+    }
+
+
+def test_typescript_without_options_gets_the_defaults(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    write(root, "threadpact.toml", '[generate.typescript]\noutput = "api.d.ts"\n')
+    typescript = load_config(start=root).config.generate.typescript
+    assert typescript is not None
+    assert typescript.options == TYPESCRIPT_DEFAULTS
+    assert typescript.options is not TYPESCRIPT_DEFAULTS

@@ -75,7 +75,7 @@ def test_stale_models_fail_the_codegen_step(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "openapi.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "generated", tmp_path / "generated")
-    chosen = target(load_config(tmp_path / "pyproject.toml"))
+    chosen = (target(load_config(tmp_path / "pyproject.toml")),)
     assert codegen_step(chosen).status == "passed"
     models = tmp_path / "generated" / "threadpact_models" / "__init__.py"
     models.write_text(models.read_text() + "\n# edited by hand\n")

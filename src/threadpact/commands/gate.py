@@ -47,7 +47,7 @@ def chosen_provider(args: argparse.Namespace, loaded: Loaded) -> Provider | None
 
 def options_from(args: argparse.Namespace) -> "GateOptions":
     """The gate's options: the configuration, with every given flag over its key."""
-    from threadpact.codegen import target
+    from threadpact.codegen import targets
     from threadpact.gate.provider import given_tokens
     from threadpact.gate.runner import GateOptions
 
@@ -68,7 +68,7 @@ def options_from(args: argparse.Namespace) -> "GateOptions":
         report_dir=args.report or loaded.path(config.report),
         spec=spec,
         root=loaded.root,
-        codegen=target(loaded, spec) if config.generate.pydantic is not None else None,
+        codegen=targets(loaded, spec),
         owned=tuple(owned),
         pacts=tuple(pacts),
         provider=provider,

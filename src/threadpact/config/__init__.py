@@ -4,6 +4,7 @@ from threadpact.config.files import Loaded, describe, load_config
 from threadpact.config.schema import (
     DEFAULT_TOKEN_VARIABLES,
     PORT_PLACEHOLDER,
+    TYPESCRIPT_DEFAULTS,
     Client,
     Config,
     Fuzz,
@@ -11,11 +12,13 @@ from threadpact.config.schema import (
     PactLocation,
     Provider,
     PydanticOutput,
+    TypescriptOutput,
 )
 
 __all__ = [
     "DEFAULT_TOKEN_VARIABLES",
     "PORT_PLACEHOLDER",
+    "TYPESCRIPT_DEFAULTS",
     "Client",
     "Config",
     "Fuzz",
@@ -24,6 +27,7 @@ __all__ = [
     "PactLocation",
     "Provider",
     "PydanticOutput",
+    "TypescriptOutput",
     "describe",
     "load_config",
 ]

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_TOKEN_VARIABLES = ("THREADPACT_TOKEN_A", "THREADPACT_TOKEN_B")
 """Where the two principals' bearer tokens are, unless ``provider.tokens`` says otherwise."""
@@ -43,10 +43,38 @@ class PydanticOutput(Section):
     (``target-python-version = "3.11"``); ``true`` passes a flag, a list repeats values."""
 
 
+TYPESCRIPT_DEFAULTS: dict[str, CodegenOption] = {
+    "root-types": True,
+    "root-types-no-schema-prefix": True,
+    "default-non-nullable": False,
+}
+"""openapi-typescript options threadpact sets unless ``generate.typescript.options`` names
+them: every schema also exported by its own name (``import type { LocalThread }``), and
+a property optional exactly when the spec's ``required`` list leaves it out, even if it
+has a default."""
+
+
+class TypescriptOutput(Section):
+    """TypeScript declarations generated from the spec by openapi-typescript."""
+
+    output: Path
+    """The TypeScript file to write (``generate``) and compare (``generate --check``)."""
+    options: dict[str, CodegenOption] = Field(default_factory=lambda: dict(TYPESCRIPT_DEFAULTS))
+    """openapi-typescript options, by their command-line names without ``--``
+    (``immutable = true``), over :data:`TYPESCRIPT_DEFAULTS`; ``false`` passes ``--no-NAME``."""
+
+    @field_validator("options")
+    @classmethod
+    def over_the_defaults(cls, given: dict[str, CodegenOption]) -> dict[str, CodegenOption]:
+        """The given options over threadpact's defaults."""
+        return {**TYPESCRIPT_DEFAULTS, **given}
+
+
 class Generate(Section):
     """The generated outputs."""
 
     pydantic: PydanticOutput | None = None
+    typescript: TypescriptOutput | None = None
 
 
 class PactLocation(Section):

@@ -41,7 +41,8 @@ class GateOptions:
     spec: Path
     root: Path
     """The configuration's directory: commands run there."""
-    codegen: Target | None = None
+    codegen: Sequence[Target] = ()
+    """The configured generated outputs, each checked against the spec."""
     owned: Sequence[tuple[Path, str]] = ()
     """Pact locations this repository writes, each with the command that writes it."""
     pacts: Sequence[Path] = ()
@@ -71,25 +72,36 @@ class Interrupted(Exception):
         self.signum = signum
 
 
-def codegen_step(target: Target | None) -> StepResult:
-    """generate --check as a step."""
+def codegen_step(targets: Sequence[Target]) -> StepResult:
+    """generate --check as a step: one finding per stale output."""
     name = "generate --check"
-    if target is None:
+    if not targets:
         return StepResult(name, "skipped", 0.0, "nothing configured to generate")
     started = time.monotonic()
-    diff = stale_diff(target)
+    findings = []
+    for target in targets:
+        diff = stale_diff(target)
+        if diff:
+            spec = target.spec.name
+            findings.append(
+                Finding(
+                    rule="codegen.stale",
+                    where=target.name,
+                    message=(
+                        f"{target.name} differs from what {spec} generates; "
+                        "run `threadpact generate`"
+                    ),
+                    details=diff,
+                    reproduce="threadpact generate --check",
+                )
+            )
     seconds = time.monotonic() - started
-    spec = target.spec.name
-    if not diff:
-        return StepResult(name, "passed", seconds, f"{target.name} matches {spec}")
-    finding = Finding(
-        rule="codegen.stale",
-        where=target.name,
-        message=f"{target.name} differs from what {spec} generates; run `threadpact generate`",
-        details=diff,
-        reproduce="threadpact generate --check",
-    )
-    return StepResult(name, "failed", seconds, finding.message, [finding])
+    names = ", ".join(target.name for target in targets)
+    if not findings:
+        verb = "matches" if len(targets) == 1 else "match"
+        return StepResult(name, "passed", seconds, f"{names} {verb} {targets[0].spec.name}")
+    summary = "; ".join(finding.message for finding in findings)
+    return StepResult(name, "failed", seconds, summary, findings)
 
 
 def progress(index: int, total: int, result: StepResult) -> None:
@@ -221,7 +233,9 @@ def run_gate(options: GateOptions) -> int:
     setup_failure = ""
     with interrupts_raise():
         try:
-            gate.step("generate --check", f"{__name__}:codegen_step", {"target": options.codegen})
+            gate.step(
+                "generate --check", f"{__name__}:codegen_step", {"targets": tuple(options.codegen)}
+            )
             gate.step("lint", "threadpact.gate.lint:run_lint", {"spec_path": options.spec})
             gate.step(
                 "consumer contracts",
