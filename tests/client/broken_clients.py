@@ -4,8 +4,10 @@
   but throws the answer away, keeping its temporary ID for good.
 - :func:`new_key_per_retry`: retries a create with a fresh Idempotency-Key each
   time, so a lost answer turns into a second server thread.
+- :func:`fails_on_conflict`: takes a 409 (a request with the same key is still in
+  flight) for a failure no retry can fix.
 
-Both are the reference client with one thing broken, built with the factory
+Each is the reference client with one thing broken, built with the factory
 signature of threadpact.client.adapter.
 """
 
@@ -82,4 +84,33 @@ def new_key_per_retry(
         token=token,
         store_path=store_path,
         transport=RekeyingTransport(transport),
+    )
+
+
+class ConflictIsFinalTransport(httpx.BaseTransport):
+    """Shows the client a 409 as a 400: the client then fails the thread for good."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if response.status_code != 409:
+            return response
+        response.read()
+        return httpx.Response(400, headers=response.headers, content=response.content)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def fails_on_conflict(
+    *, base_url: str, token: str, store_path: Path, transport: httpx.BaseTransport
+) -> ReferenceClient:
+    """The reference client, except that a 409 (same key in flight) fails the thread."""
+    return reference_client(
+        base_url=base_url,
+        token=token,
+        store_path=store_path,
+        transport=ConflictIsFinalTransport(transport),
     )

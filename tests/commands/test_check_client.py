@@ -4,8 +4,12 @@ It runs the suite shipped in the package, so it works from any directory; the
 factory's module is imported from the directory it runs in.
 """
 
+import re
+import shlex
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 from tests.fixtures.databases import admin_url
@@ -75,3 +79,90 @@ def test_without_a_client_the_reference_client_runs_on_postgres_too(tmp_path: Pa
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_create_takes_the_server_id[sqlite]" in done.stdout
     assert "test_create_takes_the_server_id[postgres]" in done.stdout
+
+
+PYTHON = shlex.quote(sys.executable)
+REFDRIVER = f"{PYTHON} -m threadpact.conformance.refdriver"
+ONE_TEST = "-rf -k test_create_takes_the_server_id"
+
+
+def test_a_driver_in_any_directory_passes(tmp_path: Path) -> None:
+    done = check_client("--driver", REFDRIVER, "--sqlite-only", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\b1[0-9] passed\b", done.stdout), done.stdout  # the whole suite
+    assert "failed" not in done.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+def test_a_broken_driver_exits_1_naming_the_rule(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "tests" / "client" / "broken_clients.py", tmp_path / "mybroken.py")
+    done = check_client(
+        "--driver",
+        f"{REFDRIVER} --factory mybroken:new_key_per_retry",
+        "--sqlite-only",
+        "--pytest-args=-rf -k lost_response_makes",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "rule same-key-on-retry" in done.stdout
+    assert "test_lost_response_makes_no_duplicate[sqlite]" in done.stdout
+
+
+def test_a_driver_that_crashes_is_a_clear_failure(tmp_path: Path) -> None:
+    script = (
+        "import sys; sys.stdin.readline(); print('driver blew up', file=sys.stderr); sys.exit(3)"
+    )
+    done = check_client(
+        "--driver",
+        f"{PYTHON} -c {shlex.quote(script)}",
+        "--sqlite-only",
+        f"--pytest-args={ONE_TEST}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "DriverBroken" in done.stdout
+    assert "exited with code 3" in done.stdout
+    assert "driver blew up" in done.stdout  # its stderr
+
+
+def test_a_driver_that_prints_garbage_is_a_clear_failure(tmp_path: Path) -> None:
+    script = "import sys, time; sys.stdin.readline(); print('ready!', flush=True); time.sleep(60)"
+    done = check_client(
+        "--driver",
+        f"{PYTHON} -c {shlex.quote(script)}",
+        "--sqlite-only",
+        f"--pytest-args={ONE_TEST}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "wrote a line to stdout that is not JSON: 'ready!'" in done.stdout
+
+
+def test_a_driver_that_hangs_times_out(tmp_path: Path) -> None:
+    script = "import sys, time; sys.stdin.readline(); time.sleep(60)"
+    started = time.monotonic()
+    done = check_client(
+        "--driver",
+        f"{PYTHON} -c {shlex.quote(script)}",
+        "--sqlite-only",
+        f"--pytest-args=--driver-timeout=1 {ONE_TEST}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "op 'open' (id 1) got no answer within 1s" in done.stdout
+    assert time.monotonic() - started < 30
+
+
+def test_a_driver_overrides_a_configured_factory() -> None:
+    # This repository configures client.factory; --driver replaces it (flags over keys).
+    done = check_client("--driver", REFDRIVER, "--sqlite-only", f"--pytest-args={ONE_TEST}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_a_driver_and_a_factory_together_exit_2_in_one_line() -> None:
+    done = check_client("tests.client.broken_clients:ignores_response", "--driver", REFDRIVER)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "--driver and a factory (tests.client.broken_clients:ignores_response)" in done.stderr

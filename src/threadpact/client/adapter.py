@@ -1,4 +1,7 @@
-"""How the conformance suite drives a client: a small protocol any client can adapt to.
+"""How the conformance suite drives a Python client: a small protocol any client can adapt to.
+
+(A client in another language is driven as a process instead, through the
+JSON-lines protocol of docs/driver-protocol.md: ``threadpact check-client --driver CMD``.)
 
 A client under test is built by a *factory*, named on the command line as
 ``module:attribute`` (``threadpact check-client mypkg.adapters:make_client``; the

@@ -23,6 +23,8 @@ INVARIANT_RULES: dict[str, str] = {
     "messages-match": "each thread's messages are the same on both sides, in the same order",
     "current-follows": "the current-thread pointer follows the swap to the server ID",
     "pending-while-offline": "a create that cannot reach the server stays, pending and usable",
+    "retry-transient": "a 5xx, or a 409 (the same key still in flight), leaves the thread "
+    "pending and is retried with the same key",
     "stop-on-permanent": "a 4xx that retrying cannot fix marks the thread failed and stops",
     "failed-after-limit": "after the retry limit the thread is failed, with a reason",
     "manual-retry": "a manual retry of a failed thread re-sends the same key and syncs",

@@ -1,4 +1,10 @@
-"""``threadpact check-client [module:factory]``: the client conformance suite against any client."""
+"""``threadpact check-client [module:factory | --driver CMD]``: the client conformance suite.
+
+A Python client comes as a factory (positional, or the ``client.factory`` key);
+a client in any language comes as a driver command speaking the JSON-lines
+protocol of docs/driver-protocol.md. A positional factory and ``--driver`` together
+are a usage error; ``--driver`` overrides a configured factory (flags over keys).
+"""
 
 import argparse
 import os
@@ -7,6 +13,7 @@ from typing import Any
 
 from threadpact.commands.configured import add_config_option, load
 from threadpact.conformance import POSTGRES_VARIABLE
+from threadpact.errors import UsageError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,12 +23,24 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load(args)
     configured = loaded.config.client.factory
-    client = args.client or configured or DEFAULT_CLIENT
-    # A configured factory's module is imported from the configuration's folder.
-    cwd = loaded.root if configured and not args.client else None
+    driver = args.driver.strip() if args.driver is not None else None
+    if driver is not None:
+        if not driver:
+            raise UsageError("--driver: give the command that starts the driver")
+        if args.client:
+            raise UsageError(f"--driver and a factory ({args.client}): give one of the two")
+    # A flag overrides its key: --driver replaces a configured factory.
+    client = None if driver else (args.client or configured or DEFAULT_CLIENT)
+    # A configured factory's module is imported from the configuration's folder;
+    # a driver starts in the directory check-client runs in.
+    cwd = loaded.root if configured and not args.client and not driver else None
     postgres_url = None if args.sqlite_only else (args.postgres_url or None)
     code = run_conformance(
-        client, postgres_url=postgres_url, pytest_args=tuple(args.pytest_args), cwd=cwd
+        client,
+        postgres_url=postgres_url,
+        pytest_args=tuple(args.pytest_args),
+        cwd=cwd,
+        driver=driver,
     )
     if code in (0, 1):
         return code
@@ -32,10 +51,12 @@ def register(commands: Any) -> None:
     """Add the subcommand."""
     parser = commands.add_parser(
         "check-client",
-        help="run the client conformance suite against a client adapter",
+        help="run the client conformance suite against a client adapter or driver",
         description="Drive a client through the adapter protocol "
-        "(threadpact.client.adapter) against real providers; every failure names its rule. "
-        "Runs from any directory; the factory's module is imported from the current one.",
+        "(threadpact.client.adapter), or a client process in any language through the "
+        "driver protocol (docs/driver-protocol.md), against real providers; every failure "
+        "names its rule. Runs from any directory; the factory's module is imported from, "
+        "and the driver started in, the current one.",
     )
     parser.add_argument(
         "client",
@@ -43,6 +64,13 @@ def register(commands: Any) -> None:
         default=None,
         help="module:factory returning a client adapter (key: client.factory; "
         "default: the reference client)",
+    )
+    parser.add_argument(
+        "--driver",
+        default=None,
+        metavar="COMMAND",
+        help='a shell command starting a driver of the client (e.g. "node driver.js"), '
+        "once per test; instead of a factory",
     )
     add_config_option(parser)
     parser.add_argument(

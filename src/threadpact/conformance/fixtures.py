@@ -3,6 +3,10 @@
 Starting a provider costs a second or two, so the scenarios share one provider
 process per backend for the whole session and give every test its own principal
 (the provider is started with many tokens); no test sees another's threads.
+
+The lab takes one of two paths, with the same faults and record: a Python factory
+whose client sends through a :class:`LabTransport`, or (``--driver``) a driver
+process per test whose client talks to a :class:`FaultProxy` in front of the provider.
 """
 
 import itertools
@@ -13,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from threadpact.client.adapter import ClientFactory
 from threadpact.client.api import ThreadsApi
 from threadpact.conformance.databases import (
     SQLITE,
@@ -21,9 +24,18 @@ from threadpact.conformance.databases import (
     drop_postgres_database,
     sqlite_url,
 )
+from threadpact.conformance.driver import DriverProcess
+from threadpact.conformance.faults import Faults
 from threadpact.conformance.lab import Lab
-from threadpact.conformance.options import chosen_factory, postgres_url
+from threadpact.conformance.openers import DRIVER, DriverOpener, FactoryOpener
+from threadpact.conformance.options import (
+    chosen_driver,
+    chosen_factory,
+    driver_timeout,
+    postgres_url,
+)
 from threadpact.conformance.processes import Server, start_provider
+from threadpact.conformance.proxy import FaultProxy
 from threadpact.conformance.transports import LabTransport
 
 USERS = 400
@@ -85,28 +97,62 @@ def observer(live: Live, token: str) -> Iterator[ThreadsApi]:
         yield api
 
 
-@pytest.fixture
-def client_factory(request: pytest.FixtureRequest) -> ClientFactory:
-    """The factory named by ``--client``."""
-    return chosen_factory(request.config)
+def driver_opener(
+    request: pytest.FixtureRequest, command: str, proxy: FaultProxy, store_path: Path, log: Path
+) -> DriverOpener:
+    """Opens clients in a driver process (started on the first open) behind ``proxy``."""
+
+    def start() -> DriverProcess:
+        return DriverProcess(
+            command,
+            cwd=request.config.invocation_params.dir,
+            log=log,
+            timeout=driver_timeout(request.config),
+        )
+
+    def raise_background() -> None:
+        if proxy.errors:
+            raise proxy.errors.pop(0)
+
+    opener = DriverOpener(start, proxy.base_url, store_path, raise_background)
+    request.node.stash[DRIVER] = opener
+    return opener
 
 
 @pytest.fixture
 def lab(
-    live: Live, token: str, observer: ThreadsApi, client_factory: ClientFactory, tmp_path: Path
+    request: pytest.FixtureRequest,
+    live: Live,
+    token: str,
+    observer: ThreadsApi,
+    tmp_path: Path,
 ) -> Iterator[Lab]:
-    """A client under test on a fresh store and user, with a recording transport."""
-    transport = LabTransport()
+    """A client under test on a fresh store and user, behind the lab's faults."""
+    store_path = tmp_path / "client-store.json"
+    command = chosen_driver(request.config)
+    network: Faults
+    if command is None:
+        transport = LabTransport()
+        factory = chosen_factory(request.config)
+        network = transport
+        opener: FactoryOpener | DriverOpener = FactoryOpener(
+            factory, live.server.base_url, store_path, transport
+        )
+    else:
+        proxy = FaultProxy(live.server.base_url)
+        network = proxy
+        log = tmp_path / "driver-stderr.log"
+        opener = driver_opener(request, command, proxy, store_path, log)
     bench = Lab(
-        base_url=live.server.base_url,
-        token=token,
-        store_path=tmp_path / "client-store.json",
-        transport=transport,
-        factory=client_factory,
-        observer=observer,
+        token=token, store_path=store_path, transport=network, opener=opener, observer=observer
     )
     try:
         yield bench
     finally:
-        bench.close()
-        transport.shutdown()
+        try:
+            if isinstance(opener, DriverOpener):
+                opener.stop()
+            else:
+                opener.close()
+        finally:
+            network.shutdown()

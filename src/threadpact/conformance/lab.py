@@ -1,15 +1,15 @@
 """The bench a conformance test works on, and ``expect``, which names the broken rule."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import pytest
 
-from threadpact.client.adapter import ClientFactory, ClientUnderTest
+from threadpact.client.adapter import ClientUnderTest
 from threadpact.client.api import ThreadsApi
 from threadpact.client.invariants import INVARIANT_RULES, ServerView, check_synced, server_view
-from threadpact.conformance.transports import LabTransport
+from threadpact.conformance.faults import Faults
 from threadpact.models import LocalThread
 
 
@@ -25,34 +25,39 @@ def expect(condition: bool, rule: str, message: str) -> None:
         broken(rule, message)
 
 
+class Opener(Protocol):
+    """How a lab opens the client under test: a Python factory, or a driver process."""
+
+    def open(self, token: str) -> ClientUnderTest:
+        """A client on the lab's store, authenticated with ``token`` (the previous one closed)."""
+        ...
+
+    def close(self) -> None:
+        """Close the open client, if any."""
+        ...
+
+
 @dataclass
 class Lab:
-    """A client under test, the transport it talks through, and a view of the server."""
+    """A client under test, the faults it talks through, and a view of the server."""
 
-    base_url: str
     token: str
     store_path: Path
-    transport: LabTransport
-    factory: ClientFactory
+    transport: Faults
+    """The lab's faults and record (a LabTransport or a FaultProxy: one interface)."""
+    opener: Opener
     observer: ThreadsApi
-    opened: list[ClientUnderTest] = field(default_factory=list)
+    current: ClientUnderTest | None = None
 
     def open(self, token: str | None = None) -> ClientUnderTest:
         """A new client on the store (closing the previous one: a page reload)."""
-        self.close()
-        client = self.factory(
-            base_url=self.base_url,
-            token=token or self.token,
-            store_path=self.store_path,
-            transport=self.transport,
-        )
-        self.opened.append(client)
-        return client
+        self.current = self.opener.open(token or self.token)
+        return self.current
 
     def close(self) -> None:
-        """Close every client this lab opened."""
-        while self.opened:
-            self.opened.pop().close()
+        """Close the client this lab opened last."""
+        self.opener.close()
+        self.current = None
 
     def server(self) -> ServerView:
         """What the server holds for this user now."""

@@ -1,4 +1,4 @@
-"""The suite's command-line options: which client to check, and which PostgreSQL to use."""
+"""The suite's command-line options: the client to check (factory or driver), and PostgreSQL."""
 
 import os
 
@@ -7,6 +7,7 @@ import pytest
 from threadpact.client.adapter import DEFAULT_CLIENT, ClientFactory, load_factory
 from threadpact.conformance import POSTGRES_VARIABLE
 from threadpact.conformance.databases import POSTGRES, SQLITE
+from threadpact.conformance.driver import DEFAULT_TIMEOUT
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -17,6 +18,21 @@ def add_options(parser: pytest.Parser) -> None:
         default=DEFAULT_CLIENT,
         help="module:factory of the client the conformance suite checks "
         f"(default {DEFAULT_CLIENT}; see threadpact.client.adapter)",
+    )
+    group.addoption(
+        "--driver",
+        default=None,
+        metavar="COMMAND",
+        help="drive a client process instead: a shell command speaking the driver protocol "
+        "(docs/driver-protocol.md), started once per test in the invocation directory; "
+        "--client is then ignored",
+    )
+    group.addoption(
+        "--driver-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long one driver request may take (default {DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
         "--postgres-url",
@@ -34,6 +50,20 @@ def chosen_factory(config: pytest.Config) -> ClientFactory:
         return load_factory(spec)
     except (ImportError, ValueError) as exc:
         raise pytest.UsageError(f"--client {spec}: {exc}") from exc
+
+
+def chosen_driver(config: pytest.Config) -> str | None:
+    """The driver command ``--driver`` names, or None to use a factory."""
+    command = str(config.getoption("--driver", default=None) or "").strip()
+    return command or None
+
+
+def driver_timeout(config: pytest.Config) -> float:
+    """Seconds one driver request may take."""
+    value = float(config.getoption("--driver-timeout", default=DEFAULT_TIMEOUT))
+    if value <= 0:
+        raise pytest.UsageError(f"--driver-timeout must be positive, got {value:g}")
+    return value
 
 
 def postgres_url(config: pytest.Config) -> str | None:

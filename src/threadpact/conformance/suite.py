@@ -13,8 +13,8 @@ come from :mod:`threadpact.conformance.plugin`::
 import httpx
 
 from threadpact.client.api import ThreadsApi
+from threadpact.conformance.faults import MESSAGE_CREATE, THREAD_CREATE
 from threadpact.conformance.lab import Lab, expect, only_thread
-from threadpact.conformance.transports import MESSAGE_CREATE, THREAD_CREATE
 from threadpact.models import ThreadCreate
 from threadpact.names import Role
 
@@ -282,7 +282,8 @@ def test_messages_sent_during_the_create_arrive_in_order(lab: Lab) -> None:
 
 def failed_with(lab: Lab, status: int, title: str, contents: list[str]) -> str:
     """Assert the client's one thread is failed naming ``status`` and kept whole."""
-    client = lab.opened[-1]
+    client = lab.current
+    assert client is not None, "no client is open"
     thread = only_thread(client)
     expect(
         thread.syncStatus == "failed",
@@ -396,3 +397,95 @@ def test_retry_limit_fails_then_manual_retry_syncs(lab: Lab) -> None:
         f"the manual retry sent keys {others}, the first sent {temporary}",
     )
     lab.check_synced(client, temporary_ids={temporary}, creations=1)
+
+
+def pending_after_one_attempt(lab: Lab, status: int) -> str:
+    """Assert the client's one thread is still pending (not failed) after a ``status``."""
+    client = lab.current
+    assert client is not None, "no client is open"
+    thread = only_thread(client)
+    expect(
+        thread.syncStatus == "pending",
+        "retry-transient",
+        f"after a {status} the thread is {thread.syncStatus} ({thread.syncError!r}), "
+        "not pending: the same request may succeed later",
+    )
+    return thread.id
+
+
+def test_server_error_is_retried_with_the_same_key(lab: Lab) -> None:
+    """A 503 (with Retry-After) keeps the thread pending; the retry's key makes one thread."""
+    lab.transport.answer(503, "POST", THREAD_CREATE, retry_after=1)
+    client = lab.open()
+    temporary = client.create_thread(title="The server was busy", **THREAD)
+    client.send_message(temporary, role="user", content="sent while the server was busy")
+    client.sync_once()
+    pending_after_one_attempt(lab, 503)
+    expect(not lab.server().threads, "no-orphans", "the lab's 503 reached the server")
+
+    client.sync()
+    statuses = [s.status for s in lab.transport.thread_creates()]
+    expect(
+        statuses == [503, 201],
+        "retry-transient",
+        f"the creates were answered {statuses}; after one 503 the retry should have succeeded",
+    )
+    keys_agree(lab, temporary)
+    lab.check_synced(client, temporary_ids={temporary}, creations=1)
+
+
+def test_in_flight_conflict_is_retried_with_the_same_key(lab: Lab) -> None:
+    """A 409 (the same key still in flight) is retried, for a thread and for a message."""
+    lab.transport.answer(409, "POST", THREAD_CREATE, times=2)
+    lab.transport.answer(409, "POST", MESSAGE_CREATE)
+    client = lab.open()
+    temporary = client.create_thread(title="Still in flight", **THREAD)
+    message_id = client.send_message(temporary, role="user", content="one copy only")
+    client.sync_once()
+    pending_after_one_attempt(lab, 409)
+
+    client.sync()
+    statuses = [s.status for s in lab.transport.thread_creates()]
+    expect(
+        statuses == [409, 409, 201],
+        "retry-transient",
+        f"the creates were answered {statuses}; a 409 must be retried until it succeeds",
+    )
+    keys_agree(lab, temporary)
+    sends = lab.transport.message_creates()
+    expect(
+        [s.status for s in sends] == [409, 201],
+        "retry-transient",
+        f"the message creates were answered {[s.status for s in sends]}; expected [409, 201]",
+    )
+    for attempt in sends:
+        expect(
+            attempt.key == message_id,
+            "message-key",
+            f"a message create sent key {attempt.key}, the message's id is {message_id}",
+        )
+    lab.check_synced(client, temporary_ids={temporary}, creations=1)
+
+
+def test_slow_answers_make_no_duplicate(lab: Lab) -> None:
+    """A create and a message answered late are each made once, with their own keys."""
+    lab.transport.delay(0.5, "POST", THREAD_CREATE)
+    lab.transport.delay(0.5, "POST", MESSAGE_CREATE)
+    client = lab.open()
+    temporary = client.create_thread(title="A slow network", **THREAD)
+    message_id = client.send_message(temporary, role="user", content="patience")
+    client.sync()
+
+    keys_agree(lab, temporary)
+    keys = {s.key for s in lab.transport.message_creates()}
+    expect(
+        keys == {message_id},
+        "message-key",
+        f"the message creates sent keys {sorted(str(k) for k in keys)}, its id is {message_id}",
+    )
+    [thread] = lab.check_synced(client, temporary_ids={temporary}, creations=1)
+    expect(
+        [m.content for m in thread.messages] == ["patience"],
+        "no-duplicates",
+        f"a slow message ended as {[m.content for m in thread.messages]}",
+    )
