@@ -1,5 +1,6 @@
 # threadpact: `make gate` runs the contract gate, `make test` runs the test suite.
-# Both create the virtual environment and install what they need on first use.
+# Both create the virtual environment and install what they need on first use
+# (Python packages with pip, the TypeScript client's with npm ci).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 REPORTS ?= reports
 
-.PHONY: install gate test lint typecheck pytest pacts bench clean
+.PHONY: install node gate test lint typecheck pytest pacts bench clean
+
+# The TypeScript reference client's Node packages, exactly as its lockfile pins them.
+NODE_CLIENT := examples/typescript-client
+NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed-stamp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +21,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
 
 gate: install
 	$(BIN)/threadpact gate --report $(REPORTS)
@@ -31,7 +42,7 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
-pytest: install
+pytest: install node
 	@url=$$(scripts/postgres.sh) || exit 1; \
 	THREADPACT_TEST_POSTGRES_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

@@ -166,3 +166,15 @@ def test_a_driver_and_a_factory_together_exit_2_in_one_line() -> None:
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1, done.stderr
     assert "--driver and a factory (tests.client.broken_clients:ignores_response)" in done.stderr
+
+
+def test_a_configured_driver_starts_in_the_configurations_folder(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "tests" / "client" / "broken_clients.py", tmp_path / "mybroken.py")
+    driver = f"{REFDRIVER} --factory mybroken:new_key_per_retry"
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "threadpact.toml").write_text(f"[client]\ndriver = {driver!r}\n")
+    subfolder = tmp_path / "web"
+    subfolder.mkdir()
+    done = check_client("--sqlite-only", "--pytest-args=-rf -k lost_response_makes", cwd=subfolder)
+    assert done.returncode == 1, done.stdout + done.stderr  # mybroken.py was found
+    assert "rule same-key-on-retry" in done.stdout

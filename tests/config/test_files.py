@@ -157,6 +157,10 @@ seed = 7
             "provider: tokens names one or two environment variables",
         ),
         ("[client]\nfactory = 'no-colon'\n", "client.factory: String should match pattern"),
+        (
+            "[client]\nfactory = 'a:b'\ndriver = 'node driver.js'\n",
+            "client: give either factory or driver",
+        ),
         ("spec = 3\n", "spec: Input is not a valid path"),
         ("[generate]\npython = 1\n", "generate.python: unknown key (known: pydantic, typescript)"),
         (

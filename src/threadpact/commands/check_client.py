@@ -22,18 +22,19 @@ def run(args: argparse.Namespace) -> int:
     from threadpact.conformance.runner import run_conformance
 
     loaded = load(args)
-    configured = loaded.config.client.factory
+    chosen = loaded.config.client
     driver = args.driver.strip() if args.driver is not None else None
     if driver is not None:
         if not driver:
             raise UsageError("--driver: give the command that starts the driver")
         if args.client:
             raise UsageError(f"--driver and a factory ({args.client}): give one of the two")
-    # A flag overrides its key: --driver replaces a configured factory.
-    client = None if driver else (args.client or configured or DEFAULT_CLIENT)
-    # A configured factory's module is imported from the configuration's folder;
-    # a driver starts in the directory check-client runs in.
-    cwd = loaded.root if configured and not args.client and not driver else None
+    # Flags override keys: --driver or a positional factory replace the configured client.
+    cwd = None
+    if not driver and not args.client and (chosen.driver or chosen.factory):
+        # A configured client is found from the configuration's folder.
+        driver, cwd = chosen.driver, loaded.root
+    client = None if driver else (args.client or chosen.factory or DEFAULT_CLIENT)
     postgres_url = None if args.sqlite_only else (args.postgres_url or None)
     code = run_conformance(
         client,

@@ -142,6 +142,16 @@ class Client(Section):
 
     factory: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
     """``module:attribute`` returning a client adapter (see threadpact.client.adapter)."""
+    driver: Annotated[str, Field(min_length=1)] | None = None
+    """A shell command starting a driver of a client in any language (the JSON-lines
+    driver protocol), run in the configuration's folder."""
+
+    @model_validator(mode="after")
+    def one_client(self) -> Self:
+        """A factory or a driver, not both."""
+        if self.factory is not None and self.driver is not None:
+            raise ValueError("give either factory or driver")
+        return self
 
 
 class Fuzz(Section):
