@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import math
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from threadpact.ports import free_port
+from threadpact.children import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -43,22 +42,8 @@ class BenchError(Exception):
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = STOP_TIMEOUT) -> None:
-    """Stop a process we started: SIGTERM to its group, then SIGKILL; always reap it.
-
-    Processes are started with ``start_new_session=True``, so their process group ID
-    is their own PID: the signal reaches the children they started too, and nothing
-    else. The group is only signalled while its leader is unreaped, so the ID cannot
-    have been reused.
-    """
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """Stop a process we started (with ``start_new_session=True``) and its children."""
+    stop_group(process, timeout)
 
 
 @dataclass

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from threadpact.children import free_port
 from threadpact.gate.monitor import ProviderMonitor, log_tail
-from threadpact.ports import free_port
 
 
 def answering(status: int) -> type[BaseHTTPRequestHandler]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from threadpact.ports import free_port
+from threadpact.children import free_port
 
 TOKENS_VARIABLE = "THREADPACT_TOKENS"
 """The provider setting that lists the bearer tokens it accepts."""

@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,12 +21,11 @@ from pathlib import Path
 
 import httpx
 
+from threadpact.children import free_port, stop_group
 from threadpact.config import Provider
 from threadpact.errors import UsageError
-from threadpact.ports import free_port
 
 LOG_TAIL_LINES = 30
-STOP_GRACE_SECONDS = 10.0
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -129,20 +127,6 @@ def wait_ready(
     )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End the command's whole process group: SIGTERM, then SIGKILL after a grace period."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @contextlib.contextmanager
 def started_provider(provider: Provider, cwd: Path) -> Iterator[LiveProvider]:
     """Run ``provider.command`` in ``cwd`` on a free port until the block ends."""
@@ -168,7 +152,7 @@ def started_provider(provider: Provider, cwd: Path) -> Iterator[LiveProvider]:
             wait_ready(process, base_url, provider, log)
             yield LiveProvider(base_url, tokens, states_url(provider, base_url), process, log)
         finally:
-            stop(process)
+            stop_group(process)
 
 
 @contextlib.contextmanager
