@@ -148,14 +148,30 @@ def burst(purpose: str, cases: Sequence[AnyCase]) -> list[Exchange]:
         return list(pool.map(go, cases))
 
 
+class Recorded(str):
+    """Evidence or a reproduction that keeps the exchanges it was made from.
+
+    Reports read ``exchanges`` to write scripts that replay them from a fresh server.
+    """
+
+    exchanges: tuple[Exchange, ...] = ()
+
+
+def recorded(text: str, exchanges: Sequence[Exchange]) -> Recorded:
+    """``text`` carrying ``exchanges``."""
+    found = Recorded(text)
+    found.exchanges = tuple(exchanges)
+    return found
+
+
 def evidence(exchanges: Sequence[Exchange]) -> str:
     """Every exchange, request and answer, in order."""
-    return "\n\n".join(exchange.describe() for exchange in exchanges)
+    return recorded("\n\n".join(exchange.describe() for exchange in exchanges), exchanges)
 
 
 def reproduce(exchanges: Sequence[Exchange]) -> str:
     """One shell line that sends the same requests in order."""
-    return " && ".join(exchange.curl() for exchange in exchanges)
+    return recorded(" && ".join(exchange.curl() for exchange in exchanges), exchanges)
 
 
 def same_json(left: Exchange, right: Exchange) -> bool:
