@@ -12,6 +12,10 @@ def test_rule_names_are_stable() -> None:
         "idempotency.principal-scope",
         "id-authority",
         "access.object-level",
+        "access.collection-scope",
+        "conditional-update",
+        "write-fidelity",
+        "deletion",
     )
 
 

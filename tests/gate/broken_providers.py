@@ -8,6 +8,10 @@
     BUG=shared-threads      anyone can read anyone's thread
     BUG=racy-keys           look the key up, await, insert: no unique constraint
     BUG=long-title-500      a title over 120 characters crashes the server
+    BUG=if-match-ignored    a change applies whatever If-Match says
+    BUG=lists-everyones     the thread list shows every principal's threads
+    BUG=deleted-still-listed  a deleted thread reads 404 but stays in the list
+    BUG=trims-titles        titles are stored without leading and trailing spaces
 
 Serve with ``python -m uvicorn tests.gate.broken_providers:app --port N``; tokens come
 from THREADPACT_TOKENS (``token=name,...``), as for the reference provider. Bodies,
@@ -109,12 +113,17 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in ("id", "thread_id", "role", "content", "created_at")}
 
 
+def kept(title: str) -> str:
+    """The title as stored (trimmed, under BUG=trims-titles)."""
+    return title.strip() if BUG == "trims-titles" else title
+
+
 def owned(thread_id: str, principal: str, *, shared: bool = False) -> dict[str, Any]:
     try:
         row = store.threads.get(str(uuid.UUID(thread_id)))
     except ValueError:
         row = None
-    if row is None or (row["owner"] != principal and not shared):
+    if row is None or row.get("deleted") or (row["owner"] != principal and not shared):
         raise ProblemError(404, "no such thread")
     return row
 
@@ -159,6 +168,7 @@ async def create_thread(request: Request) -> Response:
     def make() -> tuple[int, dict[str, Any], dict[str, str]]:
         stamp = now()
         row = {**body.model_dump(), "id": str(uuid.uuid4()), "owner": principal, "version": 1}
+        row["title"] = kept(row["title"])
         row.update(created_at=stamp, updated_at=stamp, seq=store.next_seq())
         store.threads[row["id"]] = row
         answer = thread_view(row) | ({"id": str(uuid.uuid4())} if BUG == "wrong-id" else {})
@@ -179,7 +189,8 @@ async def list_threads(
         (
             r
             for r in store.threads.values()
-            if r["owner"] == principal and (after is None or r["seq"] < after)
+            if (r["owner"] == principal or BUG == "lists-everyones")
+            and (after is None or r["seq"] < after)
         ),
         key=lambda r: -r["seq"],
     )
@@ -199,15 +210,19 @@ async def update_thread(thread_id: str, request: Request) -> Response:
     row = owned(thread_id, who(request))
     body = await read_body(request, ThreadUpdate)
     if_match = request.headers.get("If-Match")
-    if if_match is not None and if_match.strip() not in ("*", f'"{row["version"]}"'):
+    stale = if_match is not None and if_match.strip() not in ("*", f'"{row["version"]}"')
+    if stale and BUG != "if-match-ignored":
         raise ProblemError(412, "stale ETag")
-    row.update(title=body.title, version=row["version"] + 1, updated_at=now())
+    row.update(title=kept(body.title), version=row["version"] + 1, updated_at=now())
     return json_response(thread_view(row), headers={"ETag": f'"{row["version"]}"'})
 
 
 @app.delete("/threads/{thread_id}")
 async def delete_thread(thread_id: str, request: Request) -> Response:
     row = owned(thread_id, who(request))
+    if BUG == "deleted-still-listed":
+        row["deleted"] = True
+        return Response(status_code=204)
     del store.threads[row["id"]]
     for message_id in [m["id"] for m in store.messages.values() if m["thread_id"] == row["id"]]:
         del store.messages[message_id]

@@ -11,6 +11,10 @@ names, see :mod:`threadpact.checks.failures`):
     idempotency.principal-scope  B reusing A's key never gets A's resource
     id-authority                 Location names the body's ID; it reads back; client IDs not taken
     access.object-level          B gets 404 from everything linked to A's resource
+    access.collection-scope      A's lists show A's resources, never B's; B's never show A's
+    conditional-update           every change gives a new ETag; a stale If-Match: 412, no change
+    write-fidelity               a valid create or update reads back exactly as sent (or default)
+    deletion                     after a delete, every link of it and its children: 404; not listed
 
 Importing this package registers the checks with schemathesis; :func:`keys.install`
 adds the hook that gives generated requests fresh keys. Both act only inside a run
@@ -19,7 +23,13 @@ bound with :func:`context.bound`.
 
 # identity registers before access: it reads the resource back before B tries to change it.
 from threadpact.checks import identity  # isort: skip
-from threadpact.checks import access, idempotency, keys
+from threadpact.checks import access, idempotency, keys  # isort: skip
+
+# The rules that change or delete work on resources of their own, after the others.
+from threadpact.checks import scoping  # isort: skip
+from threadpact.checks import fidelity  # isort: skip
+from threadpact.checks import conditional  # isort: skip
+from threadpact.checks import deletion  # isort: skip
 from threadpact.checks.context import Principal, RunState, bound
 from threadpact.checks.failures import CONTRACT_RULES, ContractViolation
 
@@ -30,7 +40,11 @@ __all__ = [
     "RunState",
     "access",
     "bound",
+    "conditional",
+    "deletion",
+    "fidelity",
     "idempotency",
     "identity",
     "keys",
+    "scoping",
 ]

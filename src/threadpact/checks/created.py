@@ -49,6 +49,13 @@ class KeyedCreate:
         principal = self.state.other if as_other else None
         return build(self.case, headers=headers, body=body, principal=principal)
 
+    def another(self, purpose: str, *, body: Any = KEEP, as_other: bool = False) -> Exchange | None:
+        """A new resource made the same way under a fresh key (None if the spec refuses keys)."""
+        key = self.fresh_key()
+        if key is None:
+            return None
+        return send(purpose, self.again(key=key, body=body, as_other=as_other))
+
     def disturbed(self) -> bool:
         """Whether the resource the create hangs under is gone, so a failure would be noise.
 

@@ -15,6 +15,10 @@ CONCURRENCY = "idempotency.concurrency"
 PRINCIPAL_SCOPE = "idempotency.principal-scope"
 ID_AUTHORITY = "id-authority"
 OBJECT_LEVEL = "access.object-level"
+COLLECTION_SCOPE = "access.collection-scope"
+CONDITIONAL_UPDATE = "conditional-update"
+WRITE_FIDELITY = "write-fidelity"
+DELETION = "deletion"
 
 
 class ContractViolation(Failure):
@@ -95,6 +99,34 @@ class ObjectLevelAccess(ContractViolation):
     code = "TP907"
 
 
+class CollectionLeaks(ContractViolation):
+    """A list showed another principal's resource, or not the caller's own."""
+
+    rule = COLLECTION_SCOPE
+    code = "TP908"
+
+
+class ConditionalUpdateBroken(ContractViolation):
+    """An ETag did not change with a change, or a stale If-Match did not answer 412."""
+
+    rule = CONDITIONAL_UPDATE
+    code = "TP909"
+
+
+class WriteNotKept(ContractViolation):
+    """A valid create or update did not read back exactly as sent."""
+
+    rule = WRITE_FIDELITY
+    code = "TP910"
+
+
+class DeletedStillThere(ContractViolation):
+    """Something of a deleted resource stayed reachable or listed."""
+
+    rule = DELETION
+    code = "TP911"
+
+
 VIOLATIONS: tuple[type[ContractViolation], ...] = (
     MissingKeyAccepted,
     ReplayDiffers,
@@ -103,6 +135,10 @@ VIOLATIONS: tuple[type[ContractViolation], ...] = (
     KeyCrossesPrincipals,
     IdAuthorityBroken,
     ObjectLevelAccess,
+    CollectionLeaks,
+    ConditionalUpdateBroken,
+    WriteNotKept,
+    DeletedStillThere,
 )
 CONTRACT_RULES: tuple[str, ...] = tuple(violation.rule for violation in VIOLATIONS)
 """Every contract rule name, in report order."""
