@@ -21,6 +21,7 @@ COMMANDS = (
     "crosscheck",
     "verify",
     "fuzz",
+    "rules",
     "check_client",
     "serve",
 )

@@ -47,7 +47,8 @@ export interface paths {
         post?: never;
         /**
          * Delete a thread and its messages.
-         * @description Afterwards GET, PATCH and DELETE of this thread answer 404.
+         * @description Afterwards GET, PATCH and DELETE of this thread, and every request about its
+         *     messages, answer 404, and no page of `listThreads` shows it.
          */
         delete: operations["deleteThread"];
         options?: never;
@@ -418,7 +419,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is larger than the server accepts. */
+        /** @description The request body is larger than the server accepts (never a body the schema accepts). */
         TooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -492,7 +493,9 @@ export interface components {
          */
         MessageLocation: string;
         /**
-         * @description The thread's current version, for `If-Match`.
+         * @description The thread's current version, for `If-Match`. Every change gives the thread a
+         *     new `ETag`, never one it had before; every answer about the thread carries
+         *     the current one.
          * @example "1"
          */
         ETag: string;
