@@ -68,7 +68,7 @@ def test_a_contract_violation_keeps_its_rule_and_evidence(schema: BaseSchema) ->
     failure = ReplayDiffers(
         operation="POST /threads",
         summary="A replay made a second resource.",
-        evidence="--> POST /threads as token-b",
+        evidence="--> POST /threads\n    Authorization: Bearer token-b\n<-- 201 (status: token-b)",
         reproduce="curl ...",
     )
     recorder.record_check_failure(
@@ -81,7 +81,9 @@ def test_a_contract_violation_keeps_its_rule_and_evidence(schema: BaseSchema) ->
         "idempotency.replay",
         "A replay made a second resource.",
     )
-    assert finding.details == "--> POST /threads as $TOKEN_B"
+    assert finding.details == (
+        "--> POST /threads\n    Authorization: Bearer $TOKEN_B\n<-- 201 (status: token-b)"
+    )
 
 
 def test_engine_errors_become_error_findings() -> None:

@@ -63,3 +63,45 @@ def test_a_clean_run_says_passed(tmp_path: Path) -> None:
     assert [path.name for path in paths] == ["threadpact.xml", "threadpact.md"]
     assert paths[1].read_text().startswith("## threadpact gate: ✅ passed")
     assert ET.parse(paths[0]).getroot().attrib["failures"] == "0"
+
+
+ACTIONABLE = Finding(
+    "idempotency.missing-key",
+    "A create without Idempotency-Key answered 201; the contract says 400.",
+    where="POST /threads/{thread_id}/messages",
+    statement="/components/parameters/IdempotencyKey/description",
+    also=("missing_required_header", "negative_data_rejection"),
+    script="#!/bin/sh\nset -eu\nexit 1\n",
+)
+
+
+def test_a_finding_shows_its_statement_what_else_tripped_and_its_script() -> None:
+    name = "repro/idempotency.missing-key-POST-threads-thread_id-messages.sh"
+    assert ACTIONABLE.script_name == name
+    text = ACTIONABLE.text()
+    assert "Spec statement: /components/parameters/IdempotencyKey/description" in text
+    assert "Also tripped: missing_required_header, negative_data_rejection" in text
+    assert f"From a fresh server: sh {name}" in text
+    step = StepResult("fuzz", "failed", 1.0, "1 finding(s)", [ACTIONABLE])
+    md = markdown([step])
+    assert "  Spec statement: `/components/parameters/IdempotencyKey/description`" in md
+    assert "  Also tripped: `missing_required_header`, `negative_data_rejection`" in md
+    assert f"[`{name}`]({name})" in md
+    properties = {
+        node.attrib["name"]: node.attrib["value"]
+        for node in ET.fromstring(junit_xml([step])).iter("property")
+    }
+    assert properties == {
+        "statement": "/components/parameters/IdempotencyKey/description",
+        "also-tripped": "missing_required_header, negative_data_rejection",
+        "reproduction-script": name,
+    }
+
+
+def test_write_reports_writes_each_script_executable(tmp_path: Path) -> None:
+    step = StepResult("fuzz", "failed", 1.0, "1 finding(s)", [ACTIONABLE, STEPS[1].findings[0]])
+    write_reports([step], tmp_path, stem="fuzz")
+    scripts = list((tmp_path / "repro").iterdir())
+    assert [path.name for path in scripts] == [Path(ACTIONABLE.script_name).name]
+    assert scripts[0].read_text() == ACTIONABLE.script
+    assert scripts[0].stat().st_mode & 0o111

@@ -1,5 +1,10 @@
-"""What a gate step found, and the JUnit XML and Markdown reports made from it."""
+"""What a gate step found, and the JUnit XML and Markdown reports made from it.
 
+A finding may carry a reproduction script; :func:`write_reports` writes each into
+``repro/`` beside the reports, named by :attr:`Finding.script_name`.
+"""
+
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -7,6 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 Status = Literal["passed", "failed", "error", "skipped"]
+REPRO_DIR = "repro"
+"""The report folder's subfolder for reproduction scripts."""
+_SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 ICONS: dict[str, str] = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
 
 
@@ -26,6 +34,18 @@ class Finding:
     """The request and response, a diff, or other evidence."""
     severity: Literal["error", "warning"] = "error"
     """A warning is reported but does not fail its step."""
+    statement: str = ""
+    """A JSON pointer to the spec statement the rule enforces, e.g. ``/paths/~1threads/post``."""
+    also: tuple[str, ...] = ()
+    """Other rules that tripped with this one, on the same request or the same root cause."""
+    script: str = ""
+    """A shell script that replays the failure from a fresh server (see :func:`write_reports`)."""
+
+    @property
+    def script_name(self) -> str:
+        """Where :func:`write_reports` puts the script: ``repro/<rule>-<where>.sh``."""
+        where = "-".join(_SLUG.sub(" ", self.where).split())
+        return f"{REPRO_DIR}/{self.rule}{'-' + where if where else ''}.sh"
 
     def text(self) -> str:
         """The finding as plain text, for terminals and JUnit bodies."""
@@ -33,10 +53,16 @@ class Finding:
         lines = [
             f"[{rule}] {self.where}: {self.message}" if self.where else f"[{rule}] {self.message}"
         ]
+        if self.statement:
+            lines.append(f"Spec statement: {self.statement}")
+        if self.also:
+            lines.append(f"Also tripped: {', '.join(self.also)}")
         if self.details:
             lines += ["", self.details.rstrip()]
         if self.reproduce:
             lines += ["", "Reproduce with:", f"    {self.reproduce}"]
+        if self.script:
+            lines += ["", f"From a fresh server: sh {self.script_name} (in the report folder)"]
         return "\n".join(lines)
 
 
@@ -72,6 +98,7 @@ def junit_xml(steps: Sequence[StepResult], suite_name: str = "threadpact") -> st
                     name=f"{finding.rule} {finding.where}".strip(),
                 )
                 counts["tests"] += 1
+                _properties(case, finding)
                 if finding.severity == "warning":
                     ET.SubElement(case, "system-out").text = finding.text()
                     continue
@@ -110,6 +137,20 @@ def junit_xml(steps: Sequence[StepResult], suite_name: str = "threadpact") -> st
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _properties(case: ET.Element, finding: Finding) -> None:
+    """The finding's statement, co-tripped rules and script as JUnit test case properties."""
+    shown = {
+        "statement": finding.statement,
+        "also-tripped": ", ".join(finding.also),
+        "reproduction-script": finding.script_name if finding.script else "",
+    }
+    if any(shown.values()):
+        properties = ET.SubElement(case, "properties")
+        for name, value in shown.items():
+            if value:
+                ET.SubElement(properties, "property", name=name, value=value)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -144,13 +185,33 @@ def markdown(
             where = f" `{finding.where}`" if finding.where else ""
             warning = " (warning)" if finding.severity == "warning" else ""
             lines += ["", f"- **{finding.rule}**{warning}{where}: {finding.message}"]
+            if finding.statement:
+                lines += ["", f"  Spec statement: `{finding.statement}`"]
+            if finding.also:
+                lines += ["", f"  Also tripped: {', '.join(f'`{rule}`' for rule in finding.also)}"]
             if finding.details:
                 lines += ["", "  <details><summary>evidence</summary>", "", "  ```"]
                 lines += [f"  {line}" for line in finding.details.rstrip().splitlines()]
                 lines += ["  ```", "", "  </details>"]
             if finding.reproduce:
                 lines += ["", "  Reproduce with:", "", "  ```sh", f"  {finding.reproduce}", "  ```"]
+            if finding.script:
+                name = finding.script_name
+                lines += ["", f"  From a fresh server: [`{name}`]({name}) (`sh {name}`)"]
     return "\n".join(lines) + "\n"
+
+
+def write_scripts(steps: Sequence[StepResult], directory: Path) -> list[Path]:
+    """Write each finding's reproduction script, executable, to its ``script_name``."""
+    written = []
+    for finding in (finding for step in steps for finding in step.findings):
+        if finding.script:
+            path = directory / finding.script_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(finding.script, encoding="utf-8")
+            path.chmod(0o755)
+            written.append(path)
+    return written
 
 
 def write_reports(
@@ -159,11 +220,13 @@ def write_reports(
     stem: str = "threadpact",
     verdict: str | None = None,
 ) -> list[Path]:
-    """Write ``<stem>.xml`` (JUnit) and ``<stem>.md`` into ``directory``.
+    """Write ``<stem>.xml`` (JUnit) and ``<stem>.md`` into ``directory``, scripts into repro/.
 
     ``verdict`` marks an unfinished run in the Markdown heading (see :func:`markdown`).
+    Returns the two reports' paths.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    write_scripts(steps, directory)
     xml_path = directory / f"{stem}.xml"
     md_path = directory / f"{stem}.md"
     xml_path.write_text(junit_xml(steps, stem), encoding="utf-8")

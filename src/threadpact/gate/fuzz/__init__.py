@@ -5,7 +5,10 @@ tokens, runs every schemathesis phase (examples, coverage, fuzzing, stateful thr
 the spec's links) with all built-in checks and the checks in :mod:`threadpact.checks`,
 and turns what broke into :class:`~threadpact.gate.report.Finding` objects whose rule
 names are stable: ``idempotency.*``, ``id-authority``, ``access.object-level`` and
-schemathesis's own check names (``not_a_server_error``, ...).
+schemathesis's own check names (``not_a_server_error``, ...). Findings are grouped by
+root cause, point at the spec statement they enforce, carry a reproduction script
+that starts from a fresh server, and show tokens only as ``$TOKEN_A``/``$TOKEN_B``
+(see :mod:`~threadpact.gate.fuzz.collect`).
 
 No built-in check is excluded; two expected-status lists are widened below, each with
 its reason. Generated Idempotency-Keys are swapped for fresh ones before each request
@@ -113,7 +116,7 @@ def run_fuzz(options: FuzzOptions) -> StepResult:
     check_provider(spec, options)
     checks.keys.install()
     state = RunState(options.tokens, samples=SAMPLES_PER_RULE, burst=BURST_SIZE)
-    collector = Collector(state.principals)
+    collector = Collector(state.principals, base_url=options.base_url, spec=spec, burst=state.burst)
     with bound(schema.config, state):
         for event in from_schema(schema).execute():
             collector.add(event)
