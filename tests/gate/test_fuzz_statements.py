@@ -17,12 +17,22 @@ def spec() -> Spec:
     return Spec(load_spec(ROOT / "openapi.yaml"))
 
 
-def test_every_contract_rule_points_at_spec_text(spec: Spec) -> None:
-    for rule in CONTRACT_RULES:
-        pointer = RULE_STATEMENTS.get(rule)
-        assert pointer is not None, f"{rule} has no statement"
+def test_every_mapped_rule_points_at_spec_text(spec: Spec) -> None:
+    assert set(RULE_STATEMENTS) <= set(CONTRACT_RULES)
+    for rule, pointer in RULE_STATEMENTS.items():
         assert isinstance(value_at(spec.document, pointer), str), f"{rule}: {pointer}"
         assert statement_for(spec, rule, "POST /threads") == pointer
+
+
+def test_the_original_rules_are_mapped() -> None:
+    assert set(CONTRACT_RULES[:7]) <= set(RULE_STATEMENTS)
+
+
+def test_a_contract_rule_without_a_statement_has_none(
+    spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(RULE_STATEMENTS, "id-authority")
+    assert statement_for(spec, "id-authority", "POST /threads") == ""
 
 
 @pytest.mark.parametrize(

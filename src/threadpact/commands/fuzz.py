@@ -102,6 +102,9 @@ def register(commands: Any) -> None:
         help="comma-separated, some of examples,coverage,fuzzing,stateful (default: all)",
     )
     parser.add_argument(
-        "--report", type=Path, metavar="DIR", help="write fuzz.xml (JUnit) and fuzz.md here"
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write fuzz.xml (JUnit), fuzz.md and a reproduction script per finding (repro/) here",
     )
     parser.set_defaults(run=run)

@@ -10,6 +10,7 @@ types, or a required parameter. A pointer the spec does not have is not reported
 import re
 from typing import Any
 
+from threadpact.checks import CONTRACT_RULES
 from threadpact.openapi import Operation, Spec
 from threadpact.pointers import child, value_at
 
@@ -88,6 +89,6 @@ def statement_for(
 ) -> str:
     """The pointer of the statement a finding enforces, if the spec has it ("" if not)."""
     pointer = RULE_STATEMENTS.get(rule)
-    if pointer is None:
+    if pointer is None and rule not in CONTRACT_RULES:
         pointer = stock_statement(spec, rule, label, status, message)
     return pointer if pointer and value_at(spec.document, pointer) is not None else ""
