@@ -16,6 +16,11 @@ def test_rule_names_are_stable() -> None:
         "conditional-update",
         "write-fidelity",
         "deletion",
+        "pagination.order",
+        "pagination.exactly-once",
+        "pagination.default-limit",
+        "pagination.foreign-cursor",
+        "timestamps.utc",
     )
 
 

@@ -7,10 +7,11 @@ import pytest
 from tests.fixtures.processes import ROOT
 from threadpact.cli import main
 from threadpact.openapi import load_spec
-from threadpact.rules.extract import sentences, statements
+from threadpact.rules.extract import Statement, sentences, statements
 from threadpact.rules.known import contract_rules, known_rules
+from threadpact.rules.render import status
 from threadpact.rules.table import load_table, parse
-from threadpact.rules.trace import missing_tests, names_a_test, trace, unknown_rules
+from threadpact.rules.trace import Row, missing_tests, names_a_test, trace, unknown_rules
 
 SPEC = ROOT / "openapi.yaml"
 
@@ -21,7 +22,6 @@ def test_every_statement_of_the_spec_is_in_the_table() -> None:
     assert found.stale == []
 
 
-@pytest.mark.xfail(strict=True, reason="gaps the table lists: order, paging, If-Match *, UTC")
 def test_every_statement_has_a_rule_or_a_reason() -> None:
     found = trace(load_spec(SPEC), load_table())
     assert [row.statement.text for row in found.unsettled] == []
@@ -92,16 +92,16 @@ def test_unknown_rules_and_missing_tests_are_named() -> None:
     ]
 
 
-def test_the_command_prints_the_table_and_check_fails_on_gaps(
+def test_the_command_prints_the_table_and_check_fails_on_unmapped_statements(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["rules", "--spec", str(SPEC)]) == 0
     shown = capsys.readouterr().out
     assert "/paths/~1threads~1{thread_id}/patch/description: With `If-Match`" in shown
     assert "    rules: conditional-update (1 test(s))" in shown
-    assert main(["rules", "--check"]) == 1
+    assert main(["rules", "--check"]) == 0
     checked = capsys.readouterr().out
-    assert "GAP: thread order (newest first) is not checked yet" in checked
+    assert "0 gap(s), 0 unmapped; 0 stale" in checked
     assert "unknown rule" not in checked
     edited = tmp_path / "openapi.yaml"
     edited.write_text(
@@ -114,3 +114,10 @@ def test_the_command_prints_the_table_and_check_fails_on_gaps(
         "UNMAPPED: no entry in the table" in lines
     )
     assert any(line.endswith("stale (the spec no longer says it)") for line in lines)
+
+
+def test_a_gap_is_shown_and_unsettled() -> None:
+    table = parse("- pointer: /x\n  statement: Never two.\n  gap: not checked yet\n")
+    row = Row(Statement("/x", "Never two."), table.entries[0])
+    assert status(row) == "GAP: not checked yet"
+    assert not row.settled

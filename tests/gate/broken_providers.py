@@ -12,6 +12,13 @@
     BUG=lists-everyones     the thread list shows every principal's threads
     BUG=deleted-still-listed  a deleted thread reads 404 but stays in the list
     BUG=trims-titles        titles are stored without leading and trailing spaces
+    BUG=if-match-star-412   If-Match: * is taken for a stale ETag
+    BUG=threads-oldest-first  the thread list is oldest first
+    BUG=messages-newest-first the message list is newest first
+    BUG=cursor-repeats      a thread page starts with the last item of the page before
+    BUG=default-limit-10    a list without a limit answers pages of 10
+    BUG=any-cursor-restarts a cursor the server never made gives the first page
+    BUG=local-offset        timestamps carry a +02:00 offset (the same instant)
 
 Serve with ``python -m uvicorn tests.gate.broken_providers:app --port N``; tokens come
 from THREADPACT_TOKENS (``token=name,...``), as for the reference provider. Bodies,
@@ -25,7 +32,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -46,6 +53,8 @@ TOKENS = dict(
     pair.split("=", 1) for pair in os.environ.get("THREADPACT_TOKENS", "").split(",") if pair
 )
 LONG_TITLE = 120
+DEFAULT_LIMIT = 10 if BUG == "default-limit-10" else 20
+LOCAL = timezone(timedelta(hours=2))
 RACE_PAUSE = 0.02
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
@@ -97,7 +106,19 @@ def who(request: Request) -> str:
 
 
 def now() -> str:
+    if BUG == "local-offset":
+        return datetime.now(LOCAL).isoformat(timespec="microseconds")
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def cursor_position(kind: str, cursor: str | None) -> int | None:
+    """Where a cursor resumes; under BUG=any-cursor-restarts a foreign one starts over."""
+    try:
+        return decode_cursor(kind, cursor)
+    except ProblemError:
+        if BUG == "any-cursor-restarts":
+            return None
+        raise
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -180,19 +201,26 @@ async def create_thread(request: Request) -> Response:
 @app.get("/threads")
 async def list_threads(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=100)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     principal = who(request)
-    after = decode_cursor("t", cursor)
+    after = cursor_position("t", cursor)
+    newest = BUG != "threads-oldest-first"
+    # BUG=cursor-repeats: the next page starts at (not after) the cursor's item.
+    repeat = BUG == "cursor-repeats"
     rows = sorted(
         (
             r
             for r in store.threads.values()
             if (r["owner"] == principal or BUG == "lists-everyones")
-            and (after is None or r["seq"] < after)
+            and (
+                after is None
+                or (r["seq"] < after if newest else r["seq"] > after)
+                or (repeat and r["seq"] == after)
+            )
         ),
-        key=lambda r: -r["seq"],
+        key=lambda r: -r["seq"] if newest else r["seq"],
     )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor("t", page[-1]["seq"]) if more else None
@@ -210,7 +238,10 @@ async def update_thread(thread_id: str, request: Request) -> Response:
     row = owned(thread_id, who(request))
     body = await read_body(request, ThreadUpdate)
     if_match = request.headers.get("If-Match")
-    stale = if_match is not None and if_match.strip() not in ("*", f'"{row["version"]}"')
+    matching = (
+        ("*", f'"{row["version"]}"') if BUG != "if-match-star-412" else (f'"{row["version"]}"',)
+    )
+    stale = if_match is not None and if_match.strip() not in matching
     if stale and BUG != "if-match-ignored":
         raise ProblemError(412, "stale ETag")
     row.update(title=kept(body.title), version=row["version"] + 1, updated_at=now())
@@ -250,18 +281,20 @@ async def create_message(thread_id: str, request: Request) -> Response:
 async def list_messages(
     thread_id: str,
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=100)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     thread = owned(thread_id, who(request))
-    after = decode_cursor("m", cursor)
+    after = cursor_position("m", cursor)
+    oldest = BUG != "messages-newest-first"
     rows = sorted(
         (
             m
             for m in store.messages.values()
-            if m["thread_id"] == thread["id"] and (after is None or m["seq"] > after)
+            if m["thread_id"] == thread["id"]
+            and (after is None or (m["seq"] > after if oldest else m["seq"] < after))
         ),
-        key=lambda m: m["seq"],
+        key=lambda m: m["seq"] if oldest else -m["seq"],
     )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor("m", page[-1]["seq"]) if more else None

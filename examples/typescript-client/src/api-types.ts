@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's threads, newest first. */
+        /**
+         * List the caller's threads, newest first.
+         * @description Threads are listed in the order they were created, newest first; changing a
+         *     thread does not move it.
+         */
         get: operations["listThreads"];
         put?: never;
         /**
@@ -74,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List a thread's messages, oldest first. */
+        /**
+         * List a thread's messages, oldest first.
+         * @description Messages are listed in the order they were created, oldest first.
+         */
         get: operations["listMessages"];
         put?: never;
         /**
@@ -563,7 +570,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of threads. Follow `next_cursor` until it is null. */
+            /**
+             * @description One page of threads. Follow `next_cursor` until it is null: every thread
+             *     shows exactly once (one created or deleted meanwhile may or may not show).
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -742,7 +752,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of messages. Follow `next_cursor` until it is null. */
+            /**
+             * @description One page of messages. Follow `next_cursor` until it is null: every message
+             *     shows exactly once (one created or deleted meanwhile may or may not show).
+             */
             200: {
                 headers: {
                     [name: string]: unknown;

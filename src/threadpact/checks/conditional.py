@@ -3,7 +3,8 @@
 On a resource of its own, the rule reads the ETag, changes the resource with that ETag
 (the answer's ETag is new, and reads give it), changes it again with the now stale ETag
 (412, and the resource reads back unchanged), then changes it with the current ETag
-(yet another ETag).
+(yet another ETag), and finally with ``If-Match: *``, which matches any current ETag
+(the change applies, with a new ETag).
 """
 
 import uuid
@@ -29,6 +30,8 @@ from threadpact.checks.types import AnyCase, Response
 from threadpact.names import ETAG, IF_MATCH
 
 CHANGES = ("PATCH", "PUT", "POST")
+ANY = "*"
+"""The If-Match value that matches any current ETag (RFC 9110, section 13.1.1)."""
 
 
 def update_target(targets: list[LinkTarget], id_pointer: str) -> LinkTarget | None:
@@ -124,7 +127,24 @@ def judge(create: KeyedCreate, own: Exchange, target: LinkTarget, read: LinkTarg
     if again is not None and again.ok and again.header(ETAG) in (tag0, tag1):
         trail.add(again)
         trail.problems.append(f"a second change answered an old ETag ({again.header(ETAG)})")
+    if again is not None and again.ok:
+        wildcard(create, own, target, trail, {tag0, tag1, again.header(ETAG)})
     return trail
+
+
+def wildcard(
+    create: KeyedCreate, own: Exchange, target: LinkTarget, trail: Trail, old: set[str | None]
+) -> None:
+    """``If-Match: *`` matches whatever the current ETag is: the change applies."""
+    star = change(create, own, target, ANY, f"change it with {IF_MATCH}: {ANY}")
+    if star is None:
+        return
+    if not star.ok:
+        trail.add(star)
+        trail.problems.append(f"a change with {IF_MATCH}: {ANY} answered {star.status}")
+    elif star.header(ETAG) in old:
+        trail.add(star)
+        trail.problems.append(f"a change with {IF_MATCH}: {ANY} answered an old ETag")
 
 
 @schemathesis.check

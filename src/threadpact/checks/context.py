@@ -73,14 +73,23 @@ class RunState:
         with self._lock:
             return isinstance(key, str) and key in self._issued
 
-    def claim(self, rule: str, operation: str) -> bool:
-        """Take one of the rule's samples for an operation; False once they are used up."""
+    def claim(self, rule: str, operation: str, samples: int | None = None) -> bool:
+        """Take one of the rule's samples for an operation; False once they are used up.
+
+        ``samples`` caps a costly rule below the run's own number of samples.
+        """
+        cap = self.samples if samples is None else min(samples, self.samples)
         with self._lock:
-            if self._claims[rule, operation] >= self.samples:
+            if self._claims[rule, operation] >= cap:
                 return False
             self._claims[rule, operation] += 1
             self.examined[rule] += 1
             return True
+
+    def count(self, rule: str) -> None:
+        """Count one examination of a rule that checks every answer (no sample budget)."""
+        with self._lock:
+            self.examined[rule] += 1
 
     def note(self, text: str) -> None:
         """Remember something the summary should say (once)."""

@@ -89,8 +89,13 @@ def _is_positive(case: AnyCase) -> bool:
     return meta is None or meta.generation.mode == GenerationMode.POSITIVE
 
 
-def created(case: AnyCase, response: Response, rule: str) -> KeyedCreate | None:
-    """The create to check ``rule`` on; None if not a fresh create or the samples are used up."""
+def created(
+    case: AnyCase, response: Response, rule: str, samples: int | None = None
+) -> KeyedCreate | None:
+    """The create to check ``rule`` on; None if not a fresh create or the samples are used up.
+
+    ``samples`` caps how many creates per operation a costly rule examines.
+    """
     state = state_for(case)
     parameter = idempotency_parameter(case.operation)
     if state is None or parameter is None or not 200 <= response.status_code < 300:
@@ -100,7 +105,7 @@ def created(case: AnyCase, response: Response, rule: str) -> KeyedCreate | None:
     as_owner = headers.get(AUTHORIZATION) == state.owner.authorization
     if not (state.is_issued(key) and as_owner and _is_positive(case)):
         return None
-    if not state.claim(rule, case.operation.label):
+    if not state.claim(rule, case.operation.label, samples):
         return None
     return KeyedCreate(
         state=state,

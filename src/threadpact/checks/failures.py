@@ -19,6 +19,11 @@ COLLECTION_SCOPE = "access.collection-scope"
 CONDITIONAL_UPDATE = "conditional-update"
 WRITE_FIDELITY = "write-fidelity"
 DELETION = "deletion"
+LIST_ORDER = "pagination.order"
+EXACTLY_ONCE = "pagination.exactly-once"
+DEFAULT_PAGE_SIZE = "pagination.default-limit"
+FOREIGN_CURSOR = "pagination.foreign-cursor"
+UTC_TIMES = "timestamps.utc"
 
 
 class ContractViolation(Failure):
@@ -127,6 +132,41 @@ class DeletedStillThere(ContractViolation):
     code = "TP911"
 
 
+class ListOutOfOrder(ContractViolation):
+    """A list did not show its items in the order the spec declares."""
+
+    rule = LIST_ORDER
+    code = "TP912"
+
+
+class PagesMissOrRepeat(ContractViolation):
+    """Following the next-page values skipped an item or showed one twice."""
+
+    rule = EXACTLY_ONCE
+    code = "TP913"
+
+
+class DefaultPageSizeIgnored(ContractViolation):
+    """A list asked without a page size did not answer pages of the spec's default size."""
+
+    rule = DEFAULT_PAGE_SIZE
+    code = "TP914"
+
+
+class ForeignCursorAccepted(ContractViolation):
+    """A next-page value the server never made was not answered as the spec says."""
+
+    rule = FOREIGN_CURSOR
+    code = "TP915"
+
+
+class TimestampNotUtc(ContractViolation):
+    """A timestamp the spec says is in UTC carried another offset."""
+
+    rule = UTC_TIMES
+    code = "TP916"
+
+
 VIOLATIONS: tuple[type[ContractViolation], ...] = (
     MissingKeyAccepted,
     ReplayDiffers,
@@ -139,6 +179,11 @@ VIOLATIONS: tuple[type[ContractViolation], ...] = (
     ConditionalUpdateBroken,
     WriteNotKept,
     DeletedStillThere,
+    ListOutOfOrder,
+    PagesMissOrRepeat,
+    DefaultPageSizeIgnored,
+    ForeignCursorAccepted,
+    TimestampNotUtc,
 )
 CONTRACT_RULES: tuple[str, ...] = tuple(violation.rule for violation in VIOLATIONS)
 """Every contract rule name, in report order."""

@@ -142,12 +142,20 @@ def limit_query(operation: ApiOperation) -> dict[str, Any]:
 
 
 def walk_collection(
-    case: AnyCase, operation: ApiOperation, principal: Principal, purpose: str
+    case: AnyCase,
+    operation: ApiOperation,
+    principal: Principal,
+    purpose: str,
+    size: dict[str, Any] | None = None,
 ) -> Listing:
-    """Read every page of a collection as ``principal``, following its next-page values."""
+    """Read every page of a collection as ``principal``, following its next-page values.
+
+    Pages are as large as the spec allows, unless ``size`` gives the page-size query.
+    """
     names = {parameter.name for parameter in operation.path_parameters}
     path = {k: v for k, v in case.path_parameters.items() if k in names}
-    query = limit_query(operation)
+    size = limit_query(operation) if size is None else size
+    query = dict(size)
     pages: list[Exchange] = []
     while len(pages) < MAX_PAGES:
         request = build(
@@ -158,7 +166,7 @@ def walk_collection(
         following = next_query(operation, page.json()) if page.status == 200 else None
         if following is None:
             break
-        query = {**limit_query(operation), **following}
+        query = {**size, **following}
     return Listing(pages)
 
 
