@@ -38,6 +38,16 @@ RULE_STATEMENTS: dict[str, str] = {
     "write-fidelity": "/paths/~1threads~1{thread_id}/patch/responses/200/description",
     # "Afterwards GET, PATCH and DELETE of this thread answer 404."
     "deletion": "/paths/~1threads~1{thread_id}/delete/description",
+    # "... in the order they were created, newest first ..."
+    "pagination.order": "/paths/~1threads/get/description",
+    # "... every item shows exactly once ..."
+    "pagination.exactly-once": "/paths/~1threads/get/responses/200/description",
+    # the page-size parameter's default
+    "pagination.default-limit": "/components/parameters/Limit/schema/default",
+    # "A cursor the server did not make answers 400."
+    "pagination.foreign-cursor": "/components/parameters/Cursor/description",
+    # "Times are RFC 3339 ... in UTC."
+    "timestamps.utc": "/info/description",
 }
 """Contract rule -> the spec text it enforces (a JSON pointer into ``openapi.yaml``)."""
 
