@@ -10,7 +10,7 @@ same ``--seed``, ``--max-examples`` and ``--workers``, rotating which goes first
 - ``st run`` with the schemathesis settings ``threadpact fuzz`` uses (written to a
   ``schemathesis.toml``: expected statuses, continue on failure, generation mode,
   phases, auth): schemathesis doing exactly what threadpact asks of it, without the
-  seven contract checks. This is the baseline of the target, since what the target
+  contract checks. This is the baseline of the target, since what the target
   bounds is the cost of threadpact's extra checks (<= 1.5x);
 - ``threadpact fuzz``.
 
@@ -50,6 +50,7 @@ from bench.common import (
     sqlite_url,
     verdict,
 )
+from threadpact.checks import CONTRACT_RULES
 from threadpact.gate.fuzz import FuzzOptions, schemathesis_config
 from threadpact.openapi import Spec, load_spec
 
@@ -254,7 +255,8 @@ def run(quick: bool = False) -> Outcome:
     outcome.notes.append(
         "the baseline is `st run` with the schemathesis settings threadpact fuzz uses "
         "(from threadpact.gate.fuzz.schemathesis_config, written to a schemathesis.toml), "
-        "so the ratio is the cost of threadpact's seven contract checks; `st run` with its "
+        f"so the ratio is the cost of threadpact's {len(CONTRACT_RULES)} contract rules; "
+        "`st run` with its "
         "defaults calls some correct answers of the reference provider failures and stops "
         "testing an operation at its first failure, so it does less work. With "
         "threadpact's settings st still reports the spec's example Idempotency-Key, sent "
