@@ -14,29 +14,30 @@ from threadpact.rules.table import load_table, parse
 from threadpact.rules.trace import Row, missing_tests, names_a_test, trace, unknown_rules
 
 SPEC = ROOT / "openapi.yaml"
+TABLE = ROOT / "traceability.yaml"
 
 
 def test_every_statement_of_the_spec_is_in_the_table() -> None:
-    found = trace(load_spec(SPEC), load_table())
+    found = trace(load_spec(SPEC), load_table(TABLE))
     assert [row.statement for row in found.rows if row.entry is None] == []
     assert found.stale == []
 
 
 def test_every_statement_has_a_rule_or_a_reason() -> None:
-    found = trace(load_spec(SPEC), load_table())
+    found = trace(load_spec(SPEC), load_table(TABLE))
     assert [row.statement.text for row in found.unsettled] == []
 
 
 def test_the_table_names_only_rules_that_exist() -> None:
-    assert unknown_rules(load_table(), known_rules()) == []
+    assert unknown_rules(load_table(TABLE), known_rules()) == []
 
 
 def test_the_table_names_only_tests_that_exist() -> None:
-    assert missing_tests(load_table(), ROOT, contract_rules()) == []
+    assert missing_tests(load_table(TABLE), ROOT, contract_rules()) == []
 
 
 def test_every_contract_rule_checks_some_statement() -> None:
-    named = {rule for entry in load_table().entries for rule in entry.rules}
+    named = {rule for entry in load_table(TABLE).entries for rule in entry.rules}
     assert contract_rules() <= named
 
 
@@ -44,7 +45,7 @@ def test_an_edited_sentence_shows_as_unmapped_and_its_entry_as_stale() -> None:
     document = load_spec(SPEC)
     operation = document["paths"]["/threads/{thread_id}"]["delete"]
     operation["description"] = "Afterwards GET of this thread answers 404 or 410."
-    found = trace(document, load_table())
+    found = trace(document, load_table(TABLE))
     unmapped = [row.statement.text for row in found.rows if row.entry is None]
     assert unmapped == ["Afterwards GET of this thread answers 404 or 410."]
     assert [entry.pointer for entry in found.stale] == [
@@ -121,3 +122,14 @@ def test_a_gap_is_shown_and_unsettled() -> None:
     row = Row(Statement("/x", "Never two."), table.entries[0])
     assert status(row) == "GAP: not checked yet"
     assert not row.settled
+
+
+def test_without_a_table_every_statement_is_unmapped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert load_table(tmp_path / "none.yaml").entries == []
+    missing = str(tmp_path / "none.yaml")
+    assert main(["rules", "--check", "--spec", str(SPEC), "--table", missing]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    unmapped = [line for line in lines if line.endswith("UNMAPPED: no entry in the table")]
+    assert len(unmapped) == len(statements(load_spec(SPEC)))

@@ -1,38 +1,33 @@
-"""``threadpact rules [--spec FILE] [--check]``: the spec's statements and what checks each."""
+"""``threadpact rules [--spec FILE] [--table FILE] [--check]``: the spec's statements and
+what checks each."""
 
 import argparse
 from pathlib import Path
 from typing import Any
 
-from threadpact.errors import UsageError
-
-
-def source_root() -> Path | None:
-    """The checkout whose tests the table names, if threadpact runs from one."""
-    root = Path(__file__).resolve().parents[3]
-    return root if (root / "tests").is_dir() else None
+from threadpact.commands.configured import add_config_option, load, spec_path
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the table; with --check, exit 1 listing what has neither a rule nor a reason."""
     from threadpact.openapi import load_spec
-    from threadpact.reference import reference_spec
     from threadpact.rules.known import contract_rules, known_rules
     from threadpact.rules.render import problems, summary, table_lines
     from threadpact.rules.table import load_table
     from threadpact.rules.trace import trace
 
-    spec = args.spec or reference_spec()
-    if not spec.is_file():
-        raise UsageError(f"--spec: no such file: {spec}")
-    table = load_table()
+    loaded = load(args)
+    spec = spec_path(args, loaded)
+    where = args.table or loaded.path(loaded.config.traceability)
+    table = load_table(where)
     found = trace(load_spec(spec), table)
     if not args.check:
         for line in table_lines(found):
             print(line)
         print(summary(found))
         return 0
-    wrong = problems(found, table, known_rules(), contract_rules(), source_root())
+    # The tests the table names are looked up from the table's own folder.
+    wrong = problems(found, table, known_rules(), contract_rules(), where.resolve().parent)
     for line in wrong:
         print(line)
     print(summary(found))
@@ -44,7 +39,13 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "rules", help="list the spec's normative statements and the rule that checks each"
     )
-    parser.add_argument("--spec", type=Path, help="the spec (default: threadpact's own)")
+    add_config_option(parser)
+    parser.add_argument("--spec", type=Path, help="the spec (key: spec)")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        help="the traceability table (key: traceability; default: traceability.yaml)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",

@@ -174,3 +174,6 @@ class Config(Section):
     fuzz: Fuzz = Fuzz()
     report: Path = Path("reports")
     """Where the gate writes its JUnit and Markdown reports."""
+    traceability: Path = Path("traceability.yaml")
+    """The table mapping each statement of the spec to the rules and tests that check it
+    (``threadpact rules``)."""

@@ -1,14 +1,18 @@
-"""The traceability table as data: ``statements.yaml``, shipped with threadpact."""
+"""The traceability table as data: a YAML list that the repository keeps beside its spec.
+
+Its place is the ``traceability`` key of the configuration (default
+``traceability.yaml``). A repository without one has every statement unmapped.
+"""
 
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from threadpact.errors import UsageError
 
-TABLE_NAME = "statements.yaml"
+TABLE_NAME = "traceability table"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ def parse(text: str) -> Table:
     return Table([_entry(number, item) for number, item in enumerate(raw, start=1)])
 
 
-def load_table() -> Table:
-    """The table shipped with threadpact."""
-    return parse((resources.files("threadpact.rules") / TABLE_NAME).read_text(encoding="utf-8"))
+def load_table(path: Path) -> Table:
+    """The table at ``path``; an empty one if there is none."""
+    if not path.is_file():
+        return Table()
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
