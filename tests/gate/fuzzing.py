@@ -1,5 +1,6 @@
 """Run ``threadpact fuzz`` as a real process against a real server, and read what it says."""
 
+import os
 import re
 import subprocess
 import sys
@@ -64,3 +65,29 @@ def fuzz(server: Server, folder: Path, *options: str, principals: int = 2) -> Fu
         command, check=False, capture_output=True, text=True, timeout=240, cwd=folder
     )
     return FuzzRun(done.returncode, done.stdout, done.stderr, report)
+
+
+def replay(script: Path, bug: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run a reproduction script against a fresh provider with ``bug`` ("" for none)."""
+    server = start_broken(bug, folder)
+    env = {
+        **os.environ,
+        "TOKEN_A": TOKENS["alice"],
+        "TOKEN_B": TOKENS["bob"],
+        "BASE_URL": server.base_url,
+    }
+    try:
+        return subprocess.run(
+            ["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        server.stop()
+
+
+def scripts_of(report: Path, rules: set[str]) -> list[Path]:
+    """The reproduction scripts of the findings of ``rules`` (named ``<rule>-<operation>.sh``)."""
+    return [
+        script
+        for script in sorted((report / "repro").glob("*.sh"))
+        if any(script.name.startswith(f"{rule}-") for rule in rules)
+    ]

@@ -1,10 +1,16 @@
-"""The fuzz step bites: each deliberately broken provider fails, naming the rule it broke."""
+"""The fuzz step bites: each deliberately broken provider fails, naming the rule it broke.
+
+Every reproduction script of a rule the provider breaks then runs against fresh
+providers (new processes, empty stores): with the same bug it reproduces (exit 1),
+without it it does not (exit 0). Stock checks' scripts that ride along are not run
+here (tests/gate/test_fuzz_findings.py replays one).
+"""
 
 from pathlib import Path
 
 import pytest
 
-from tests.gate.fuzzing import BOUNDARIES, QUICK, fuzz, start_broken
+from tests.gate.fuzzing import BOUNDARIES, QUICK, FuzzRun, fuzz, replay, scripts_of, start_broken
 from threadpact.checks import CONTRACT_RULES
 
 pytestmark = pytest.mark.fuzz
@@ -69,6 +75,25 @@ def test_a_broken_provider_fails_naming_the_rule(
     assert "$TOKEN_A" in run.stdout
     assert "token-alice" not in run.everything()
     assert "token-bob" not in run.everything()
+    assert_scripts_reproduce(run, bug, broken, tmp_path)
+
+
+def assert_scripts_reproduce(run: FuzzRun, bug: str, broken: set[str], folder: Path) -> None:
+    """Each script of a broken rule exits 1 on a fresh provider with ``bug``, 0 on one without."""
+    scripts = scripts_of(run.report, broken)
+    assert {rule for rule in broken if any(s.name.startswith(f"{rule}-") for s in scripts)} == (
+        broken
+    ), sorted(p.name for p in (run.report / "repro").glob("*"))
+    wrong = []
+    for script in scripts:
+        for against, wanted in ((bug, 1), ("", 0)):
+            done = replay(script, against, folder)
+            if done.returncode != wanted:
+                wrong.append(
+                    f"{script.name} against BUG={against!r} exited {done.returncode}, "
+                    f"not {wanted}:\n{done.stdout}{done.stderr}"
+                )
+    assert not wrong, "\n\n".join(wrong)
 
 
 def test_the_unbroken_provider_passes_every_rule(tmp_path: Path) -> None:

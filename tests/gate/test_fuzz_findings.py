@@ -4,7 +4,6 @@ Each test fuzzes a deliberately broken provider of tests/gate/broken_providers.p
 then runs what the report says against fresh providers (new processes, empty stores).
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.processes import ROOT, TOKENS, Server, free_port
-from tests.gate.fuzzing import BOUNDARIES, QUICK, FuzzRun, fuzz, start_broken
+from tests.gate.fuzzing import BOUNDARIES, QUICK, FuzzRun, fuzz, replay, start_broken
 from threadpact.conformance import processes
 
 pytestmark = pytest.mark.fuzz
@@ -100,23 +99,6 @@ def test_each_finding_names_its_spec_statement(short_run: FuzzRun) -> None:
     assert "Spec statement: /components/parameters/IdempotencyKey/description" in (short_run.stdout)
     junit = (short_run.report / "fuzz.xml").read_text()
     assert 'name="statement" value="/paths/~1threads/post/description"' in junit
-
-
-def replay(script: Path, bug: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run a reproduction script against a fresh provider with ``bug`` ("" for none)."""
-    server = start_broken(bug, folder)
-    env = {
-        **os.environ,
-        "TOKEN_A": TOKENS["alice"],
-        "TOKEN_B": TOKENS["bob"],
-        "BASE_URL": server.base_url,
-    }
-    try:
-        return subprocess.run(
-            ["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
-    finally:
-        server.stop()
 
 
 REPRODUCED = [

@@ -102,3 +102,33 @@ def test_the_verdict_program_runs_alone(tmp_path: Path) -> None:
 def test_unreadable_answers_are_not_a_reproduction(tmp_path: Path) -> None:
     expected = json.dumps([{"kind": "below", "step": 1, "limit": 500}])
     assert verdict([str(tmp_path), expected]) == 2
+
+
+def test_a_short_next_page_value_is_captured_and_sent_whole() -> None:
+    first = Step(
+        purpose="page 1",
+        method="GET",
+        url=f"{BASE}/threads?limit=2",
+        headers=(("Authorization", "Bearer token-a"),),
+        body=None,
+        status=200,
+        answer_body=json.dumps({"items": [], "next_cursor": "dC41"}).encode(),
+    )
+    second = Step(
+        purpose="page 2",
+        method="GET",
+        url=f"{BASE}/threads?limit=2&cursor=dC41",
+        headers=(("Authorization", "Bearer token-a"),),
+        body=None,
+        status=200,
+    )
+    text = render(
+        title="t",
+        statement="",
+        steps=[first, second],
+        expectations=[],
+        base_url=BASE,
+        principals=PRINCIPALS,
+    )
+    assert "S1_next_cursor=$(pick 1 json '/next_cursor')" in text
+    assert """'/threads''?''limit=2''&''cursor='"$S1_next_cursor\"""" in text

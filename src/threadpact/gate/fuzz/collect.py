@@ -23,6 +23,8 @@ from threadpact.checks.context import Principal, RunState
 from threadpact.checks.exchange import Exchange
 from threadpact.checks.spec import idempotency_parameter
 from threadpact.gate.activity import doing
+from threadpact.gate.fuzz.declared import declared
+from threadpact.gate.fuzz.fill import pad
 from threadpact.gate.fuzz.grouping import Trip, group
 from threadpact.gate.fuzz.options import BURST_SIZE, PHASES, FuzzOptions
 from threadpact.gate.fuzz.origins import Origins
@@ -143,16 +145,19 @@ class Collector:
             return RULE_STATEMENTS.get(rule, "")
         return statement_for(self.spec, rule, where, status, message)
 
-    def _script(self, rule: str, where: str, statement: str, steps: list[Step], first: int) -> str:
+    def _script(
+        self, rule: str, where: str, statement: str, steps: list[Step], first: int, case: Any
+    ) -> str:
         other = self.principals[1].authorization if len(self.principals) > 1 else ""
-        setup = self.origins.complete(steps)
+        setup = self.origins.complete(steps, shown=rule == checks.failures.UTC_TIMES)
         first += len(setup) - len(steps)
-        steps = setup
+        spec = declared(case) if rule in checks.CONTRACT_RULES else None
+        steps = pad(rule, setup, first, spec) if spec is not None else setup
         return render(
             title=f"{rule} on {where}",
             statement=statement,
             steps=steps,
-            expectations=expectations(rule, steps, first, other),
+            expectations=expectations(rule, steps, first, other, spec),
             base_url=self.base_url,
             principals=self.principals,
         )
@@ -166,9 +171,12 @@ class Collector:
         keyless: bool = False,
         steps: list[Step],
         first: int,
+        case: Any = None,
     ) -> None:
         script = (
-            partial(self._script, finding.rule, finding.where, finding.statement, steps, first)
+            partial(
+                self._script, finding.rule, finding.where, finding.statement, steps, first, case
+            )
             if steps and self.base_url
             else None
         )
@@ -200,7 +208,15 @@ class Collector:
                 details=failure.evidence,
                 statement=self._statement(failure.rule, where, status, failure.summary),
             )
-            self._trip(finding, case_id, contract=True, steps=setup + mine, first=len(setup))
+            origin = recorder.cases.get(case_id)
+            self._trip(
+                finding,
+                case_id,
+                contract=True,
+                steps=setup + mine,
+                first=len(setup),
+                case=origin.value if origin is not None else None,
+            )
             return
         first_line = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
         message = f"{failure.title}: {first_line}" if first_line else failure.title

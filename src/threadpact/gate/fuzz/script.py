@@ -19,8 +19,8 @@ from pathlib import Path
 
 from threadpact.checks.context import KEY_PREFIX, Principal
 from threadpact.gate.fuzz import replay_verdict
+from threadpact.gate.fuzz.expect import Expectation
 from threadpact.gate.fuzz.steps import MIN_MADE, Step
-from threadpact.gate.fuzz.verdicts import Expectation
 from threadpact.names import AUTHORIZATION, IDEMPOTENCY_KEY
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -147,11 +147,20 @@ class Renderer:
         return quote(f"{name}: ") + rendered
 
     def url(self, url: str) -> str:
-        """The URL below ``$BASE_URL``."""
-        if url.startswith(self.base_url):
-            rest = url[len(self.base_url) :]
-            return '"$BASE_URL"' + (self.word(rest) if rest else "")
-        return self.word(url)
+        """The URL below ``$BASE_URL``; a query value an answer made whole is its variable."""
+        if not url.startswith(self.base_url):
+            return self.word(url)
+        path, mark, query = url[len(self.base_url) :].partition("?")
+        words = ['"$BASE_URL"'] + ([self.word(path)] if path else [])
+        for number, part in enumerate(query.split("&") if mark else []):
+            name, equals, value = part.partition("=")
+            words.append(quote("&" if number else "?"))
+            whole = self.word(value, whole_only=True) if equals and value else quote(value)
+            if equals and whole != quote(value):
+                words += [quote(f"{name}="), whole]
+            else:
+                words.append(self.word(part))
+        return "".join(words)
 
     def send(self, number: int, step: Step) -> str:
         """The ``send`` line of one step."""

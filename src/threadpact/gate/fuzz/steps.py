@@ -24,6 +24,8 @@ MIN_MADE = 8
 """Shorter values of an answer are not taken for server-made (too common to trace)."""
 MADE_HEADERS = ("location", "etag")
 """Answer headers whose values later requests may reuse."""
+NEXT_PAGE = "/next_"
+"""A page's next-page values (``/next_cursor``) are server-made however short they are."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Step:
         found = [
             ("json", pointer, value)
             for pointer, value in leaves(self.answer_json())
-            if len(value) >= MIN_MADE and value not in sent
+            if (len(value) >= MIN_MADE or pointer.startswith(NEXT_PAGE)) and value not in sent
         ]
         found += [
             ("header", name, self.answer_headers[name])

@@ -1,104 +1,65 @@
 """What a reproduction script expects of the answers, per rule.
 
-An expectation is plain data (a dict) that the script's closing Python lines
-evaluate against the answers the fresh server gave: the bug reproduces when any
-expectation fails. Steps are numbered from 1, as in the script. Rules without a
-specific expectation fall back to the statuses the run saw: the bug reproduces if
-the rule's own requests get the same statuses again (for a stock check: its one
-failing request). That cannot tell a wrong body from a right one; rules whose
-failures show in bodies need an entry in :data:`CONTRACT`.
+Every contract rule has a verdict of its own (:data:`CONTRACT`), derived from the
+exchanges the run recorded: what the rule checks (statuses, bodies, headers, the items
+and order of pages), judged again on the fresh server's answers. The bug reproduces
+when any expectation fails. A stock check's verdict is its failing request's status;
+an unknown rule falls back to the statuses the run saw.
 """
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from threadpact.checks import CONTRACT_RULES
+from threadpact.checks.failures import (
+    COLLECTION_SCOPE,
+    CONDITIONAL_UPDATE,
+    DEFAULT_PAGE_SIZE,
+    DELETION,
+    EXACTLY_ONCE,
+    FOREIGN_CURSOR,
+    LIST_ORDER,
+    UTC_TIMES,
+    WRITE_FIDELITY,
+)
+from threadpact.gate.fuzz import list_verdicts, rule_verdicts
+from threadpact.gate.fuzz.expect import (
+    Declared,
+    Expectation,
+    Run,
+    as_in_run,
+    below,
+    header_absent,
+    header_is,
+    location_names_id,
+    not_2xx,
+    not_same_answer,
+    one_resource,
+    same_answer,
+    status_in,
+    status_not_in,
+)
 from threadpact.gate.fuzz.steps import Step
 from threadpact.names import AUTHORIZATION, IDEMPOTENT_REPLAYED
 
-Expectation = dict[str, Any]
-"""``{"kind": ..., "step": n, ...}``; see ``VERDICT`` in :mod:`threadpact.gate.fuzz.script`."""
+__all__ = ["CONTRACT", "REJECTING", "Expectation", "expectations"]
+
 REJECTING = ("missing_required_header", "negative_data_rejection", "ignored_auth")
 """Stock checks that fail when an invalid request is accepted (answered 2xx)."""
 
 
-def status_in(step: int, statuses: Sequence[int]) -> Expectation:
-    """The answer's status is one of ``statuses``."""
-    return {"kind": "status_in", "step": step, "statuses": list(statuses)}
+def _missing_key(run: Run) -> list[Expectation]:
+    return [status_in(len(run.steps), [400])]
 
 
-def status_not_in(step: int, statuses: Sequence[int]) -> Expectation:
-    """The answer's status is none of ``statuses``."""
-    return {"kind": "status_not_in", "step": step, "statuses": list(statuses)}
-
-
-def below(step: int, limit: int) -> Expectation:
-    """The answer's status is below ``limit``."""
-    return {"kind": "below", "step": step, "limit": limit}
-
-
-def not_2xx(step: int) -> Expectation:
-    """The request was rejected."""
-    return {"kind": "not_2xx", "step": step}
-
-
-def same_answer(step: int, other: int) -> Expectation:
-    """The same status and byte-for-byte the same body as another answer."""
-    return {"kind": "same_answer", "step": step, "as": other}
-
-
-def not_same_answer(step: int, other: int) -> Expectation:
-    """Not a 2xx with byte-for-byte another answer's body."""
-    return {"kind": "not_same_answer", "step": step, "as": other}
-
-
-def header_is(step: int, name: str, value: str) -> Expectation:
-    """An answer header has a value."""
-    return {"kind": "header_is", "step": step, "name": name, "value": value}
-
-
-def header_absent(step: int, name: str) -> Expectation:
-    """An answer header is absent."""
-    return {"kind": "header_absent", "step": step, "name": name}
-
-
-def location_names_id(step: int, pointer: str) -> Expectation:
-    """The answer's Location ends with the ID in its body."""
-    return {"kind": "location_names_id", "step": step, "pointer": pointer}
-
-
-def one_resource(steps: Sequence[int], pointer: str) -> Expectation:
-    """The 2xx answers name one resource, and none is a 5xx."""
-    return {"kind": "one_resource", "steps": list(steps), "pointer": pointer}
-
-
-def as_in_run(steps: Sequence[int], statuses: Sequence[int]) -> Expectation:
-    """Not every answer has the status the run saw (else the run's failure recurs)."""
-    return {"kind": "as_in_run", "steps": list(steps), "statuses": list(statuses)}
-
-
-def _as_other(step: Step, principal_b: str) -> bool:
-    return step.header(AUTHORIZATION) == principal_b
-
-
-Rule = Callable[[list[Step], int, str], list[Expectation]]
-
-
-def _missing_key(steps: list[Step], _first: int, _b: str) -> list[Expectation]:
-    return [status_in(len(steps), [400])]
-
-
-def _replay(_steps: list[Step], first: int, _b: str) -> list[Expectation]:
-    create, replay = first + 1, first + 2
+def _replay(run: Run) -> list[Expectation]:
+    create, replay = run.first + 1, run.first + 2
     return [same_answer(replay, create), header_is(replay, IDEMPOTENT_REPLAYED, "true")]
 
 
-def _mismatch(_steps: list[Step], first: int, _b: str) -> list[Expectation]:
-    return [status_in(first + 2, [422])]
+def _mismatch(run: Run) -> list[Expectation]:
+    return [status_in(run.first + 2, [422])]
 
 
-def _scope(_steps: list[Step], first: int, _b: str) -> list[Expectation]:
-    create, probe = first + 1, first + 2
+def _scope(run: Run) -> list[Expectation]:
+    create, probe = run.first + 1, run.first + 2
     return [
         not_same_answer(probe, create),
         header_absent(probe, IDEMPOTENT_REPLAYED),
@@ -107,31 +68,31 @@ def _scope(_steps: list[Step], first: int, _b: str) -> list[Expectation]:
     ]
 
 
-def _object_level(steps: list[Step], first: int, b: str) -> list[Expectation]:
+def _object_level(run: Run) -> list[Expectation]:
     return [
         status_in(number, [404])
-        for number, step in enumerate(steps, start=1)
-        if number > first + 1 and _as_other(step, b)
+        for number, step in enumerate(run.steps, start=1)
+        if number > run.first + 1 and step.header(AUTHORIZATION) == run.principal_b
     ]
 
 
-def _id_authority(steps: list[Step], first: int, _b: str) -> list[Expectation]:
-    create = steps[first]
-    found = [location_names_id(first + 1, create.id_pointer)] if create.answer_headers else []
+def _id_authority(run: Run) -> list[Expectation]:
+    create = run.steps[run.first]
+    found = [location_names_id(run.first + 1, create.id_pointer)] if create.answer_headers else []
     reads = [
         status_in(number, [200])
-        for number, step in enumerate(steps, start=1)
-        if number > first + 1 and step.method == "GET"
+        for number, step in enumerate(run.steps, start=1)
+        if number > run.first + 1 and step.method == "GET"
     ]
     return found + reads[:1]
 
 
-def _concurrency(steps: list[Step], _first: int, _b: str) -> list[Expectation]:
-    burst = [number for number, step in enumerate(steps, start=1) if step.parallel]
-    return [one_resource(burst, steps[burst[0] - 1].id_pointer)] if burst else []
+def _concurrency(run: Run) -> list[Expectation]:
+    burst = [number for number, step in enumerate(run.steps, start=1) if step.parallel]
+    return [one_resource(burst, run.step(burst[0]).id_pointer)] if burst else []
 
 
-CONTRACT: dict[str, Rule] = {
+CONTRACT = {
     "idempotency.missing-key": _missing_key,
     "idempotency.replay": _replay,
     "idempotency.mismatch": _mismatch,
@@ -139,23 +100,37 @@ CONTRACT: dict[str, Rule] = {
     "access.object-level": _object_level,
     "id-authority": _id_authority,
     "idempotency.concurrency": _concurrency,
+    COLLECTION_SCOPE: rule_verdicts.collection_scope,
+    CONDITIONAL_UPDATE: rule_verdicts.conditional_update,
+    WRITE_FIDELITY: rule_verdicts.write_fidelity,
+    DELETION: rule_verdicts.deletion,
+    LIST_ORDER: list_verdicts.order,
+    EXACTLY_ONCE: list_verdicts.exactly_once,
+    DEFAULT_PAGE_SIZE: list_verdicts.default_limit,
+    FOREIGN_CURSOR: list_verdicts.foreign_cursor,
+    UTC_TIMES: list_verdicts.utc,
 }
-"""Contract rule -> its expectations, given the steps and where the rule's own begin."""
+"""Contract rule -> its expectations, given the run's steps and where the rule's own begin."""
 
 
 def expectations(
-    rule: str, steps: list[Step], first: int, principal_b: str = ""
+    rule: str,
+    steps: list[Step],
+    first: int,
+    principal_b: str = "",
+    declared: Declared | None = None,
 ) -> list[Expectation]:
     """What the contract expects of the answers to ``steps`` (``first``: the rule's first step).
 
-    ``principal_b`` is B's Authorization header value, to tell B's requests apart.
+    ``principal_b`` is B's Authorization header value, to tell B's requests apart;
+    ``declared`` what the spec says of the rule's collection.
     """
     if not steps:
         return []
     last = len(steps)
     found: list[Expectation] = []
     if rule in CONTRACT:
-        found = CONTRACT[rule](steps, first, principal_b)
+        found = CONTRACT[rule](Run(steps, first, principal_b, declared or Declared()))
     elif rule == "not_a_server_error":
         found = [below(last, 500)]
     elif rule in REJECTING:
