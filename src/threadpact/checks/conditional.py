@@ -21,8 +21,8 @@ from threadpact.checks.resources import (
     declares_header,
     declares_parameter,
     item_targets,
+    own_resource,
     request_to,
-    unreadable,
     with_method,
 )
 from threadpact.checks.spec import marked_body
@@ -155,11 +155,8 @@ def conditional_update(_ctx: CheckContext, response: Response, case: AnyCase) ->
         return True
     if not applies(item_targets(create.first), create.id_pointer):
         return True
-    own = create.another("a resource of the rule's own")
-    if own is None or not own.ok:
-        create.state.note(f"{CONDITIONAL_UPDATE}: no resource of its own on {create.label}")
-        return True
-    if unreadable(create, own):
+    own = own_resource(create, CONDITIONAL_UPDATE)
+    if own is None:
         return True
     # The links of the rule's own resource: their parameters name it, not the engine's.
     targets = item_targets(own)

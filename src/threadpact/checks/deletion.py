@@ -18,8 +18,8 @@ from threadpact.checks.resources import (
     NOT_FOUND,
     collection_of,
     item_targets,
+    own_resource,
     request_to,
-    unreadable,
     walk_collection,
     with_method,
 )
@@ -63,11 +63,8 @@ def deletion(_ctx: CheckContext, response: Response, case: AnyCase) -> bool | No
         return True
     if with_method(item_targets(create.first), "DELETE", create.id_pointer) is None:
         return True
-    own = create.another("a resource of the rule's own")
-    if own is None or not own.ok:
-        create.state.note(f"{DELETION}: no resource of its own on {create.label}")
-        return True
-    if unreadable(create, own):
+    own = own_resource(create, DELETION)
+    if own is None:
         return True
     # The links of the rule's own resource: their parameters name it, not the engine's.
     targets = item_targets(own)

@@ -201,6 +201,20 @@ def request_to(
     return target_case(exchange.case, target, principal, state)
 
 
+def own_resource(create: "KeyedCreate", rule: str) -> Exchange | None:
+    """A resource of ``rule``'s own, made like the create under a fresh key.
+
+    None, with a note, when none can be made; None too when the ID its answer names
+    does not read back (id-authority reports that). Rules that change or delete work
+    on their own resource, so the engine's stays as the engine left it.
+    """
+    own = create.another("a resource of the rule's own")
+    if own is None or not own.ok:
+        create.state.note(f"{rule}: no resource of its own on {create.label}")
+        return None
+    return None if unreadable(create, own) else own
+
+
 def unreadable(create: "KeyedCreate", made: Exchange) -> bool:
     """Whether a resource the answer names cannot be read back: id-authority's finding.
 
