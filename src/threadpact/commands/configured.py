@@ -7,9 +7,12 @@ the ``provider``, and so on.
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from threadpact.config import Loaded, load_config
 from threadpact.errors import UsageError
+
+if TYPE_CHECKING:  # the configuration's model loads pydantic: only when a command runs
+    from threadpact.config import Loaded
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +26,14 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(args: argparse.Namespace) -> Loaded:
+def load(args: argparse.Namespace) -> "Loaded":
     """The configuration the command line names, or the nearest one."""
+    from threadpact.config import load_config
+
     return load_config(getattr(args, "config", None))
 
 
-def spec_path(args: argparse.Namespace, loaded: Loaded) -> Path:
+def spec_path(args: argparse.Namespace, loaded: "Loaded") -> Path:
     """``--spec``, else the configured ``spec``; a usage error if the file is missing."""
     given = getattr(args, "spec", None)
     spec: Path = given if given is not None else loaded.path(loaded.config.spec)
@@ -38,7 +43,7 @@ def spec_path(args: argparse.Namespace, loaded: Loaded) -> Path:
     return spec
 
 
-def pact_locations(args: argparse.Namespace, loaded: Loaded) -> list[Path]:
+def pact_locations(args: argparse.Namespace, loaded: "Loaded") -> list[Path]:
     """``--pacts`` (repeatable), else every configured location; each must exist."""
     given: list[Path] | None = getattr(args, "pacts", None)
     if given:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from threadpact.commands.arguments import base_url, positive_number
 from threadpact.commands.configured import add_config_option, load, pact_locations, spec_path
-from threadpact.config import PORT_PLACEHOLDER, Loaded, Provider
 from threadpact.gate.deadlines import DEFAULT_DEADLINES, STEPS, parse_deadline
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # both load pydantic or the gate: only when the gate runs
+    from threadpact.config import Loaded, Provider
     from threadpact.gate.runner import GateOptions
 
 
@@ -23,13 +23,17 @@ def step_deadline(text: str) -> tuple[str, float]:
 
 def provider_command(text: str) -> str:
     """A provider's start command: it must listen on ``{port}``."""
+    from threadpact.config import PORT_PLACEHOLDER
+
     if PORT_PLACEHOLDER not in text:
         raise argparse.ArgumentTypeError(f"the command must contain {PORT_PLACEHOLDER}: {text!r}")
     return text
 
 
-def chosen_provider(args: argparse.Namespace, loaded: Loaded) -> Provider | None:
+def chosen_provider(args: argparse.Namespace, loaded: "Loaded") -> "Provider | None":
     """``--base-url`` or ``--provider-command`` over the configured provider."""
+    from threadpact.config import Provider
+
     configured = loaded.config.provider
     overrides: dict[str, Any] = {}
     if args.base_url:

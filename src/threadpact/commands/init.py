@@ -11,7 +11,6 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from threadpact.config.files import OWN_FILE, PYPROJECT, table_in
 from threadpact.errors import UsageError
 from threadpact.reference import SPEC_NAME, reference_spec
 
@@ -26,12 +25,16 @@ class Planned:
     template: str
 
 
-PLANNED = (
-    Planned(Path(OWN_FILE), "threadpact.toml"),
-    Planned(Path(".github/workflows/threadpact.yml"), "workflow.yml"),
-    Planned(Path(".pre-commit-config.yaml"), "pre-commit-config.yaml"),
-)
-"""The files init writes (the spec aside, which it only adds)."""
+def planned() -> tuple[Planned, ...]:
+    """The files init writes (the spec aside, which it only adds)."""
+    # Imported here: the configuration's module loads pydantic, which `--help` need not.
+    from threadpact.config.files import OWN_FILE
+
+    return (
+        Planned(Path(OWN_FILE), "threadpact.toml"),
+        Planned(Path(".github/workflows/threadpact.yml"), "workflow.yml"),
+        Planned(Path(".pre-commit-config.yaml"), "pre-commit-config.yaml"),
+    )
 
 
 def version() -> str:
@@ -50,6 +53,8 @@ def text_of(template: str) -> str:
 
 def check_free(folder: Path, force: bool) -> None:
     """A usage error naming the first file init would overwrite, unless ``force``."""
+    from threadpact.config.files import OWN_FILE, PYPROJECT, table_in
+
     project = folder / PYPROJECT
     if project.is_file() and table_in(project) is not None:
         raise UsageError(
@@ -58,7 +63,7 @@ def check_free(folder: Path, force: bool) -> None:
         )
     if force:
         return
-    for file in PLANNED:
+    for file in planned():
         if (folder / file.path).exists():
             raise UsageError(f"{folder / file.path} exists; pass --force to overwrite it")
 
@@ -69,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such directory")
     check_free(folder, args.force)
-    for file in PLANNED:
+    for file in planned():
         target = folder / file.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text_of(file.template), encoding="utf-8")
