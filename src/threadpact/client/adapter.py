@@ -17,22 +17,25 @@ suite is :mod:`threadpact.conformance`). The factory is called with keyword argu
   through. The suite records requests there and injects faults (offline, lost
   responses); a client that bypasses it cannot be checked.
 
-``sync()`` must return once the outbox is empty or blocked by failures that need
-a person, and must not really sleep through its backoff (use a fake clock): the
-suite calls it with the network down, so a client that waits in real time makes
-the suite slow, and one that never gives up makes it hang.
+``sync()`` must return once the outbox is empty, or every change left waits for a
+person (it failed for good) or for the network (it was tried its per-sync number of
+times), and must not really sleep through its backoff (use a fake clock that
+:meth:`ClientUnderTest.advance` moves): the suite calls it with the network down, so
+a client that waits in real time makes the suite slow, and one that never returns
+makes it hang. Being offline never fails anything: only a permanent answer does.
 """
 
 import importlib
 import random
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import httpx
 
 from threadpact.client.api import ThreadsApi
 from threadpact.client.backoff import RetryPolicy
 from threadpact.client.clock import VirtualClock
+from threadpact.client.legacy import migrate_legacy
 from threadpact.client.store import Store
 from threadpact.client.sync import SyncEngine
 from threadpact.models import LocalThread
@@ -42,7 +45,12 @@ DEFAULT_CLIENT = "threadpact.client.adapter:reference_client"
 
 
 class ClientUnderTest(Protocol):
-    """What the conformance suite needs from a client."""
+    """What the conformance suite needs from a client.
+
+    Two instances built on one ``store_path`` at the same time are two tabs of one
+    browser sharing its localStorage: both must work, and neither may lose the
+    other's writes.
+    """
 
     def create_thread(self, *, title: str, agent_id: str, model: str, provider: str) -> str:
         """Create a thread the way the UI does (optimistically); return its local ID."""
@@ -50,6 +58,14 @@ class ClientUnderTest(Protocol):
 
     def send_message(self, thread_id: str, *, role: Role, content: str) -> str:
         """Add a message to a thread (by any ID it had); return the message's local ID."""
+        ...
+
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """Change a thread's title (by any ID it had), optimistically."""
+        ...
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete a thread (by any ID it had), optimistically."""
         ...
 
     def select_thread(self, thread_id: str) -> None:
@@ -65,11 +81,28 @@ class ClientUnderTest(Protocol):
         ...
 
     def sync_once(self) -> None:
-        """Try each queued change once now, without waiting for backoff timers."""
+        """Try each change that is due once now; never before a server's Retry-After."""
         ...
 
     def sync(self) -> None:
-        """Retry with backoff until the outbox is empty or blocked (see module notes)."""
+        """Retry with backoff until the outbox is empty, or waits for a person or the network."""
+        ...
+
+    def online(self) -> None:
+        """The network is back (the browser's ``online`` event): send everything pending now."""
+        ...
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the client's clock, without really waiting."""
+        ...
+
+    def pull(self) -> None:
+        """Bring in what changed on the server elsewhere: new threads and messages,
+        renames and deletes."""
+        ...
+
+    def import_legacy(self, dump: dict[str, Any]) -> None:
+        """Migrate the old client's localStorage dump into the store, to sync from there."""
         ...
 
     def retry(self, thread_id: str) -> None:
@@ -94,8 +127,9 @@ class ClientFactory(Protocol):
 class ReferenceClient:
     """The reference client (:class:`SyncEngine`) behind the adapter protocol."""
 
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncEngine, clock: VirtualClock) -> None:
         self.engine = engine
+        self.clock = clock
 
     def create_thread(self, *, title: str, agent_id: str, model: str, provider: str) -> str:
         """Create optimistically; the temporary ID comes back."""
@@ -107,6 +141,14 @@ class ReferenceClient:
     def send_message(self, thread_id: str, *, role: Role, content: str) -> str:
         """Queue a message."""
         return self.engine.send_message(thread_id, content, role=role).id
+
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """Rename locally; the rename is queued."""
+        self.engine.rename_thread(thread_id, title)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete locally; the delete is queued if the server may have the thread."""
+        self.engine.delete_thread(thread_id)
 
     def select_thread(self, thread_id: str) -> None:
         """Move the current-thread pointer."""
@@ -128,6 +170,22 @@ class ReferenceClient:
         """Drain the outbox (on a virtual clock, so backoff costs no real time)."""
         self.engine.drain()
 
+    def online(self) -> None:
+        """Back online: every pending change is due now and sent."""
+        self.engine.online()
+
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock on."""
+        self.clock.advance(seconds)
+
+    def pull(self) -> None:
+        """Bring in the server's changes."""
+        self.engine.pull()
+
+    def import_legacy(self, dump: dict[str, Any]) -> None:
+        """Migrate a legacy dump (threads the old client made are adopted at sync)."""
+        migrate_legacy(dump, self.engine.store, clock=self.clock)
+
     def retry(self, thread_id: str) -> None:
         """Re-queue a failed thread."""
         self.engine.retry_thread(thread_id)
@@ -148,14 +206,15 @@ def reference_client(
 ) -> ReferenceClient:
     """The default factory: the reference client on a virtual clock."""
     api = ThreadsApi(base_url, token, transport=transport, timeout=10.0)
+    clock = VirtualClock()
     engine = SyncEngine(
         Store(store_path),
         api,
         policy=policy or RetryPolicy(base=0.5, cap=30.0, max_attempts=5),
-        clock=VirtualClock(),
+        clock=clock,
         random=random.Random(seed).random,
     )
-    return ReferenceClient(engine)
+    return ReferenceClient(engine, clock)
 
 
 def load_factory(spec: str) -> ClientFactory:

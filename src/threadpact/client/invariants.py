@@ -23,13 +23,44 @@ INVARIANT_RULES: dict[str, str] = {
     "messages-match": "each thread's messages are the same on both sides, in the same order",
     "current-follows": "the current-thread pointer follows the swap to the server ID",
     "pending-while-offline": "a create that cannot reach the server stays, pending and usable",
-    "retry-transient": "a 5xx, or a 409 (the same key still in flight), leaves the thread "
-    "pending and is retried with the same key",
-    "stop-on-permanent": "a 4xx that retrying cannot fix marks the thread failed and stops",
-    "failed-after-limit": "after the retry limit the thread is failed, with a reason",
+    "offline-never-fails": "however long the network is down, nothing is marked failed: "
+    "it stays pending",
+    "online-retries-all": "when the network comes back, every pending change is sent at once, "
+    "each with its own key",
+    "key-past-retention": "a create retried after the server's key retention window makes no "
+    "second thread",
+    "answer-5xx": "a 5xx keeps the change pending and retries it with the same key",
+    "answer-409": "a 409 (the same key still in flight) keeps the change pending and retries "
+    "it with the same key",
+    "answer-429": "a 429 is not retried before its Retry-After has passed, then is retried "
+    "with the same key",
+    "answer-401": "a 401 marks the thread failed with the reason and stops; after signing in, "
+    "a manual retry sends the same key",
+    "stop-on-permanent": "a 4xx that retrying cannot fix (400, 422) marks the thread failed "
+    "and stops",
+    "status-reflects-messages": "a message that failed for good makes its thread failed, "
+    "with the reason",
     "manual-retry": "a manual retry of a failed thread re-sends the same key and syncs",
     "nothing-deleted": "no local thread or message disappears because a sync failed",
     "reload-resumes": "a new process on the same store keeps the threads and resumes the outbox",
+    "reload-keeps-everything": "a reload at any point (before any sync, with a create in "
+    "flight, after the swap) keeps the threads, messages, current-thread pointer and aliases",
+    "temporary-id-usable": "after the swap the temporary ID still selects the thread, takes "
+    "messages and retries",
+    "in-flight-view": "while its create is in flight a thread is shown once, pending, under "
+    "its temporary ID, and stays usable",
+    "tabs-share-writes": "two tabs on one store lose none of each other's writes",
+    "tabs-one-send": "a change is never sent by two tabs at once",
+    "tab-recovery": "what a tab closed while offline left pending is sent by the next tab "
+    "that comes online",
+    "rename-if-match": "a rename carries If-Match with the last ETag the client saw of the "
+    "thread",
+    "conflict-server-wins": "on a 412 the client refetches the thread and takes the server's "
+    "title; the thread is synced, not failed",
+    "pull-applies-remote": "pull shows the renames and deletes made elsewhere",
+    "pull-keeps-deletes": "pull never brings back a thread whose delete is queued",
+    "adopts-legacy": "threads the old client already made on the server are adopted, not "
+    "copied",
 }
 
 

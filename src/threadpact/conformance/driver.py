@@ -244,6 +244,14 @@ class DriverClient:
         value = self._call("send_message", thread_id=thread_id, role=role, content=content)
         return self._string("send_message", value)
 
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """``rename_thread``."""
+        self._call("rename_thread", thread_id=thread_id, title=title)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """``delete_thread``."""
+        self._call("delete_thread", thread_id=thread_id)
+
     def select_thread(self, thread_id: str) -> None:
         """``select_thread``."""
         self._call("select_thread", thread_id=thread_id)
@@ -281,6 +289,22 @@ class DriverClient:
     def skip_backoff(self) -> None:
         """``skip_backoff``: every retry waiting on a backoff timer is due now."""
         self._call("skip_backoff")
+
+    def online(self) -> None:
+        """``online``: the network is back."""
+        self._call("online")
+
+    def advance(self, seconds: float) -> None:
+        """``advance``: time passes on the client's clock."""
+        self._call("advance", seconds=seconds)
+
+    def pull(self) -> None:
+        """``pull``."""
+        self._call("pull")
+
+    def import_legacy(self, dump: dict[str, Any]) -> None:
+        """``import_legacy``: the old client's localStorage dump."""
+        self._call("import_legacy", dump=dump)
 
     def retry(self, thread_id: str) -> None:
         """``retry``."""

@@ -13,15 +13,17 @@ the plan out on their kind of connection.
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
-from threadpact.names import IDEMPOTENCY_KEY
+from threadpact.names import IDEMPOTENCY_KEY, IF_MATCH
 
 THREAD_CREATE = re.compile(r"/threads")
 MESSAGE_CREATE = re.compile(r"/threads/[^/]+/messages")
+THREAD = re.compile(r"/threads/[^/]+")
 
 Action = Callable[[httpx.Request], None]
 """What a ``before`` rule runs, with the request about to go out."""
@@ -40,6 +42,12 @@ class Sent:
     """None (forwarded and answered), "offline" (never reached the server), "lost" (the
     server answered, the answer was dropped), "answered" (the lab answered in the
     server's place) or "delayed" (forwarded and answered late)."""
+    if_match: str | None = None
+    """The request's ``If-Match`` header."""
+    began: float = 0.0
+    ended: float = 0.0
+    """When the request arrived at the lab and when it was done with (``time.monotonic``):
+    two requests overlap when each began before the other ended."""
 
 
 @dataclass
@@ -195,17 +203,21 @@ class Faults:
         return Plan(before, delay, offline, answer, lose)
 
     def record(
-        self, method: str, path: str, key: str | None, status: int | None, fault: str | None
+        self,
+        method: str,
+        path: str,
+        headers: httpx.Headers,
+        status: int | None,
+        fault: str | None,
+        *,
+        began: float,
     ) -> None:
-        """Add one request to the record."""
+        """Add one request to the record (``began``: when it arrived, ``time.monotonic``)."""
+        key, if_match = headers.get(IDEMPOTENCY_KEY), headers.get(IF_MATCH)
         with self._lock:
-            self.sent.append(Sent(method, path, key, status, fault))
-
-    @staticmethod
-    def key_of(headers: httpx.Headers) -> str | None:
-        """The request's Idempotency-Key."""
-        value = headers.get(IDEMPOTENCY_KEY)
-        return None if value is None else str(value)
+            self.sent.append(
+                Sent(method, path, key, status, fault, if_match, began, time.monotonic())
+            )
 
     def shutdown(self) -> None:
         """Release what the lab holds (subclasses)."""
@@ -224,3 +236,11 @@ class Faults:
     def message_creates(self) -> list[Sent]:
         """Every POST /threads/{id}/messages, in order."""
         return self.matching("POST", MESSAGE_CREATE)
+
+    def renames(self) -> list[Sent]:
+        """Every PATCH /threads/{id}, in order."""
+        return self.matching("PATCH", THREAD)
+
+    def deletes(self) -> list[Sent]:
+        """Every DELETE /threads/{id}, in order."""
+        return self.matching("DELETE", THREAD)

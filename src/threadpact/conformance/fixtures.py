@@ -10,7 +10,7 @@ process per test whose client talks to a :class:`FaultProxy` in front of the pro
 """
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,9 +98,18 @@ def observer(live: Live, token: str) -> Iterator[ThreadsApi]:
 
 
 def driver_opener(
-    request: pytest.FixtureRequest, command: str, proxy: FaultProxy, store_path: Path, log: Path
+    request: pytest.FixtureRequest,
+    command: str,
+    proxy: FaultProxy,
+    store_path: Path,
+    log: Path,
+    *,
+    main: bool = True,
 ) -> DriverOpener:
-    """Opens clients in a driver process (started on the first open) behind ``proxy``."""
+    """Opens clients in a driver process (started on the first open) behind ``proxy``.
+
+    The ``main`` one's stderr is shown when the test fails; an extra tab's is in its log.
+    """
 
     def start() -> DriverProcess:
         return DriverProcess(
@@ -115,7 +124,8 @@ def driver_opener(
             raise proxy.errors.pop(0)
 
     opener = DriverOpener(start, proxy.base_url, store_path, raise_background)
-    request.node.stash[DRIVER] = opener
+    if main:
+        request.node.stash[DRIVER] = opener
     return opener
 
 
@@ -131,28 +141,39 @@ def lab(
     store_path = tmp_path / "client-store.json"
     command = chosen_driver(request.config)
     network: Faults
+    new_opener: Callable[[], FactoryOpener | DriverOpener]
     if command is None:
         transport = LabTransport()
         factory = chosen_factory(request.config)
         network = transport
-        opener: FactoryOpener | DriverOpener = FactoryOpener(
-            factory, live.server.base_url, store_path, transport
-        )
+
+        def new_opener() -> FactoryOpener:
+            return FactoryOpener(factory, live.server.base_url, store_path, transport)
+
+        opener: FactoryOpener | DriverOpener = new_opener()
     else:
         proxy = FaultProxy(live.server.base_url)
         network = proxy
-        log = tmp_path / "driver-stderr.log"
-        opener = driver_opener(request, command, proxy, store_path, log)
+        opener = driver_opener(request, command, proxy, store_path, tmp_path / "driver-stderr.log")
+        tab_logs = itertools.count(2)
+
+        def new_opener() -> DriverOpener:
+            log = tmp_path / f"driver-stderr-tab{next(tab_logs)}.log"
+            return driver_opener(request, command, proxy, store_path, log, main=False)
+
     bench = Lab(
-        token=token, store_path=store_path, transport=network, opener=opener, observer=observer
+        token=token,
+        store_path=store_path,
+        transport=network,
+        opener=opener,
+        observer=observer,
+        new_opener=new_opener,
     )
     try:
         yield bench
     finally:
         try:
-            if isinstance(opener, DriverOpener):
-                opener.stop()
-            else:
-                opener.close()
+            for tab in [opener, *bench.tabs]:
+                tab.stop()
         finally:
             network.shutdown()

@@ -1,6 +1,7 @@
 """The bench a conformance test works on, and ``expect``, which names the broken rule."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, Protocol
 
@@ -36,6 +37,10 @@ class Opener(Protocol):
         """Close the open client, if any."""
         ...
 
+    def stop(self) -> None:
+        """Close the client and release what the opener started (a driver process)."""
+        ...
+
 
 @dataclass
 class Lab:
@@ -47,17 +52,29 @@ class Lab:
     """The lab's faults and record (a LabTransport or a FaultProxy: one interface)."""
     opener: Opener
     observer: ThreadsApi
+    new_opener: Callable[[], Opener]
+    """An opener for one more tab on the same store (a process of its own for a driver)."""
     current: ClientUnderTest | None = None
+    tabs: list[Opener] = field(default_factory=list)
 
     def open(self, token: str | None = None) -> ClientUnderTest:
         """A new client on the store (closing the previous one: a page reload)."""
         self.current = self.opener.open(token or self.token)
         return self.current
 
+    def open_tab(self, token: str | None = None) -> ClientUnderTest:
+        """One more client on the same store, open at the same time as the others:
+        another tab of the same browser (its own process, for a driver)."""
+        opener = self.new_opener()
+        self.tabs.append(opener)
+        return opener.open(token or self.token)
+
     def close(self) -> None:
-        """Close the client this lab opened last."""
+        """Close the client this lab opened last, and every extra tab."""
         self.opener.close()
         self.current = None
+        for tab in self.tabs:
+            tab.close()
 
     def server(self) -> ServerView:
         """What the server holds for this user now."""

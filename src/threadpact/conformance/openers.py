@@ -44,6 +44,10 @@ class FactoryOpener:
             client, self.current = self.current, None
             client.close()
 
+    def stop(self) -> None:
+        """Close the open client (nothing else to release)."""
+        self.close()
+
 
 @dataclass
 class DriverOpener:

@@ -166,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = httpx.Headers(
             [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
         )
-        key = proxy.key_of(headers)
+        began = time.monotonic()
         plan = proxy.plan(method, path)
         if plan.before:
             request = httpx.Request(
@@ -178,13 +178,13 @@ class _Handler(BaseHTTPRequestHandler):
                 except BaseException as exc:
                     proxy.errors.append(exc)
         if plan.offline:
-            proxy.record(method, path, key, None, "offline")
+            proxy.record(method, path, headers, None, "offline", began=began)
             self._drop()
             return
         if plan.delay:
             time.sleep(plan.delay)
         if plan.answer is not None:
-            proxy.record(method, path, key, plan.answer.status, plan.fault)
+            proxy.record(method, path, headers, plan.answer.status, plan.fault, began=began)
             self._reply(
                 plan.answer.status, httpx.Headers(plan.answer.headers()), plan.answer.body(path)
             )
@@ -192,10 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response = proxy.forward(method, self.path, headers, body)
         except httpx.TransportError:
-            proxy.record(method, path, key, None, "upstream")
+            proxy.record(method, path, headers, None, "upstream", began=began)
             self._drop()
             return
-        proxy.record(method, path, key, response.status_code, plan.fault)
+        proxy.record(method, path, headers, response.status_code, plan.fault, began=began)
         if plan.lose:
             self._drop()
             return

@@ -50,12 +50,18 @@ class ReferenceDriver:
             "send_message": lambda a: self.require().send_message(
                 a["thread_id"], role=a["role"], content=a["content"]
             ),
+            "rename_thread": lambda a: self.require().rename_thread(a["thread_id"], a["title"]),
+            "delete_thread": lambda a: self.require().delete_thread(a["thread_id"]),
             "select_thread": lambda a: self.require().select_thread(a["thread_id"]),
             "current_thread_id": lambda _: self.require().current_thread_id(),
             "threads": lambda _: [t.model_dump(mode="json") for t in self.require().threads()],
             "sync_once": lambda _: self.require().sync_once(),
             "sync": lambda _: self.require().sync(),
             "skip_backoff": lambda _: skip_backoff(self.require()),
+            "online": lambda _: self.require().online(),
+            "advance": lambda a: self.require().advance(float(a["seconds"])),
+            "pull": lambda _: self.require().pull(),
+            "import_legacy": lambda a: self.require().import_legacy(a["dump"]),
             "retry": lambda a: self.require().retry(a["thread_id"]),
         }
 

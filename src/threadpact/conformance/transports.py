@@ -25,18 +25,18 @@ class LabTransport(Faults, httpx.BaseTransport):
         self.inner = inner or httpx.HTTPTransport(verify=False)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        method, path = request.method, request.url.path
-        key = self.key_of(request.headers)
+        method, path, headers = request.method, request.url.path, request.headers
+        began = time.monotonic()
         plan = self.plan(method, path)
         for action in plan.before:
             action(request)
         if plan.offline:
-            self.record(method, path, key, None, "offline")
+            self.record(method, path, headers, None, "offline", began=began)
             raise httpx.ConnectError("network is down (test)", request=request)
         if plan.delay:
             time.sleep(plan.delay)
         if plan.answer is not None:
-            self.record(method, path, key, plan.answer.status, plan.fault)
+            self.record(method, path, headers, plan.answer.status, plan.fault, began=began)
             return httpx.Response(
                 plan.answer.status,
                 headers=plan.answer.headers(),
@@ -47,9 +47,9 @@ class LabTransport(Faults, httpx.BaseTransport):
         if plan.lose:
             response.read()
             response.close()
-            self.record(method, path, key, response.status_code, plan.fault)
+            self.record(method, path, headers, response.status_code, plan.fault, began=began)
             raise httpx.ReadError("connection reset before the answer arrived (test)")
-        self.record(method, path, key, response.status_code, plan.fault)
+        self.record(method, path, headers, response.status_code, plan.fault, began=began)
         return response
 
     def close(self) -> None:
