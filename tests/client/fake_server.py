@@ -51,6 +51,7 @@ class FakeServer:
         self.threads: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.keys: dict[tuple[str, str], tuple[str, bytes]] = {}
+        self.versions: dict[str, int] = {}
         self.requests: list[httpx.Request] = []
         self.script: list[Scripted] = []
         self.clock = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
@@ -125,10 +126,22 @@ class FakeServer:
                 del self.messages[tid]
                 return httpx.Response(204)
             if method == "PATCH":
-                self.threads[tid]["title"] = json.loads(request.content)["title"]
-                self.threads[tid]["updated_at"] = self._now().isoformat()
-            return httpx.Response(200, json=self.threads[tid], headers={"ETag": '"1"'})
+                if_match = request.headers.get("If-Match")
+                if if_match not in (None, "*", self.etag(tid)):
+                    return problem(412, "stale If-Match")
+                self.rename(tid, json.loads(request.content)["title"])
+            return httpx.Response(200, json=self.threads[tid], headers={"ETag": self.etag(tid)})
         return problem(404, "no such route")
+
+    def etag(self, tid: str) -> str:
+        """The thread's current ETag: its version number, quoted."""
+        return f'"{self.versions.get(tid, 1)}"'
+
+    def rename(self, tid: str, title: str) -> None:
+        """Change a thread's title (as a request or another device would): a new version."""
+        self.threads[tid]["title"] = title
+        self.threads[tid]["updated_at"] = self._now().isoformat()
+        self.versions[tid] = self.versions.get(tid, 1) + 1
 
     def create(self, request: httpx.Request, operation: str, build: Any) -> httpx.Response:
         key = request.headers.get(IDEMPOTENCY_KEY)
@@ -141,9 +154,13 @@ class FakeServer:
             if stored[0] != fingerprint + operation:
                 return problem(422, "key reused with another body")
             return httpx.Response(201, content=stored[1], headers={IDEMPOTENT_REPLAYED: "true"})
-        answer = json.dumps(build(body)).encode()
+        built = build(body)
+        answer = json.dumps(built).encode()
         self.keys[(operation.split(maxsplit=1)[0], key)] = (fingerprint + operation, answer)
-        return httpx.Response(201, content=answer, headers={"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
+        if operation == "createThread":
+            headers["ETag"] = self.etag(built["id"])
+        return httpx.Response(201, content=answer, headers=headers)
 
     def new_thread(self, body: dict[str, Any]) -> dict[str, Any]:
         now = self._now()

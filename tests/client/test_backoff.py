@@ -25,11 +25,6 @@ def test_retry_after_is_a_floor() -> None:
     assert policy.delay(1, draw=0.3, retry_after=0.1) == 1
 
 
-def test_gives_up_at_the_limit() -> None:
-    policy = RetryPolicy(max_attempts=3)
-    assert [policy.gives_up(n) for n in (1, 2, 3, 4)] == [False, False, True, True]
-
-
 @given(
     attempt=st.integers(min_value=1, max_value=10_000),
     draw=st.floats(min_value=0, max_value=1, exclude_max=True),

@@ -265,3 +265,57 @@ def test_the_file_is_private(tmp_path: Path) -> None:
     with store.transaction() as state:
         state.currentThreadId = "x"
     assert path.stat().st_mode & 0o077 == 0
+
+
+TAB = textwrap.dedent(
+    """
+    import sys
+    from threadpact.client.store import Store
+    from threadpact.models import LocalThread
+
+    store = Store(sys.argv[1], durable=False)
+    name = sys.argv[2]
+    for n in range(40):
+        with store.transaction() as state:
+            state.threads.append(
+                LocalThread(id=f"{name}-{n}", title=name, agentId="a", model="m",
+                            provider="p", messages=[], createdAt=n, updatedAt=n,
+                            syncStatus="pending")
+            )
+    """
+)
+
+
+def test_two_processes_on_one_store_lose_none_of_each_others_writes(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    script = tmp_path / "tab.py"
+    script.write_text(TAB)
+    Store(path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT / "generated")}
+    tabs = [
+        subprocess.Popen([sys.executable, str(script), str(path), name], cwd=ROOT, env=env)
+        for name in ("left", "right")
+    ]
+    assert [tab.wait(timeout=60) for tab in tabs] == [0, 0]
+    ids = {t.id for t in Store(path).snapshot().threads}
+    assert ids == {f"{name}-{n}" for name in ("left", "right") for n in range(40)}
+
+
+def test_a_store_sees_another_instances_commits_without_reopening(tmp_path: Path) -> None:
+    left, right = Store(tmp_path / "store.json"), Store(tmp_path / "store.json")
+    with left.transaction() as state:
+        state.threads.append(a_thread("from-left"))
+    assert [t.id for t in right.snapshot().threads] == ["from-left"]
+    with right.transaction() as state:
+        state.threads.append(a_thread("from-right"))
+    assert [t.id for t in left.snapshot().threads] == ["from-left", "from-right"]
+
+
+def test_only_one_instance_holds_the_sender_lock(tmp_path: Path) -> None:
+    left, right = Store(tmp_path / "store.json"), Store(tmp_path / "store.json")
+    with left.sync_lock() as granted:
+        assert granted
+        with right.sync_lock() as other:
+            assert not other
+    with right.sync_lock() as granted:
+        assert granted

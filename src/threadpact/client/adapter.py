@@ -191,8 +191,8 @@ class ReferenceClient:
         self.engine.retry_thread(thread_id)
 
     def close(self) -> None:
-        """Close the HTTP client."""
-        self.engine.api.close()
+        """Close the HTTP client and the store."""
+        self.engine.close()
 
 
 def reference_client(

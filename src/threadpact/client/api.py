@@ -61,6 +61,8 @@ class Created(Generic[Model]):
     replayed: bool
     """True when the server answered a replay of an earlier request with this key."""
     location: str | None
+    etag: str | None = None
+    """The created thread's ``ETag``, if the answer carried one."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class ThreadsApi:
             self._parse(op, model, response),
             replayed=response.headers.get(IDEMPOTENT_REPLAYED) == "true",
             location=response.headers.get(LOCATION),
+            etag=response.headers.get(ETAG),
         )
 
     # -- threads ----------------------------------------------------------------

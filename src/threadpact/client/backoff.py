@@ -9,8 +9,9 @@ class RetryPolicy:
 
     The n-th failed attempt (n from 1) waits ``min(cap, base * factor ** (n - 1))``
     scaled by a jitter draw: with ``jitter`` 0.5 the wait falls in the upper half of
-    that ceiling, so clients that failed together do not retry together. After
-    ``max_attempts`` failed attempts the entry is failed and waits for a person.
+    that ceiling, so clients that failed together do not retry together. One sync
+    run tries an entry at most ``max_attempts`` times, then leaves it queued for the
+    next run (a transient failure never fails an entry).
     """
 
     base: float = 0.5
@@ -47,7 +48,3 @@ class RetryPolicy:
         ceiling = self.ceiling(attempt)
         wait = ceiling * (1 - self.jitter) + ceiling * self.jitter * draw
         return max(wait, retry_after or 0.0)
-
-    def gives_up(self, attempts: int) -> bool:
-        """Whether ``attempts`` failed attempts use up the retry limit."""
-        return attempts >= self.max_attempts

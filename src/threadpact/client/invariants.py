@@ -53,14 +53,12 @@ INVARIANT_RULES: dict[str, str] = {
     "tabs-one-send": "a change is never sent by two tabs at once",
     "tab-recovery": "what a tab closed while offline left pending is sent by the next tab "
     "that comes online",
-    "rename-if-match": "a rename carries If-Match with the last ETag the client saw of the "
-    "thread",
+    "rename-if-match": "a rename carries If-Match with the last ETag the client saw of the thread",
     "conflict-server-wins": "on a 412 the client refetches the thread and takes the server's "
     "title; the thread is synced, not failed",
     "pull-applies-remote": "pull shows the renames and deletes made elsewhere",
     "pull-keeps-deletes": "pull never brings back a thread whose delete is queued",
-    "adopts-legacy": "threads the old client already made on the server are adopted, not "
-    "copied",
+    "adopts-legacy": "threads the old client already made on the server are adopted, not copied",
 }
 
 

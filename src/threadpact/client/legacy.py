@@ -15,9 +15,12 @@ optionally wrapped as ``{"state": {...}, "version": 0}`` (the persist wrapper).
 Times are Unix milliseconds or ISO 8601 strings. Each thread becomes a pending
 ``LocalThread`` whose create is queued with its old ID as the Idempotency-Key
 (so a crash halfway through the first sync cannot make it twice), followed by
-its messages, each keyed by its old ID. Old IDs that cannot be keys, or that
-repeat, get fresh ones; the old ID stays an alias. Running the migration again
-adds nothing twice. The legacy source is never modified.
+its messages, each keyed by its old ID. The old client had already posted most of
+its threads (without an ID, never reading the answer), so each create is marked
+``adopt``: before creating, the sync looks for that server thread and adopts it
+(the rule: :func:`threadpact.client.pull.find_twin`), so the server keeps one copy.
+Old IDs that cannot be keys, or that repeat, get fresh ones; the old ID stays an
+alias. Running the migration again adds nothing twice. The legacy source is never modified.
 """
 
 import json
@@ -142,12 +145,19 @@ class _Migration:
     """One run of the migration against one store state."""
 
     def __init__(
-        self, state: StoreState, defaults: LegacyDefaults, now: int, ids: Callable[[], str]
+        self,
+        state: StoreState,
+        defaults: LegacyDefaults,
+        now: int,
+        ids: Callable[[], str],
+        *,
+        adopt: bool,
     ) -> None:
         self.state = state
         self.defaults = defaults
         self.now = now
         self.ids = ids
+        self.adopt = adopt
         self.report = MigrationReport()
         self.used_keys: set[str] = {e.key for e in state.outbox if e.key} | {
             m.clientId or m.id for t in state.threads for m in t.messages
@@ -238,6 +248,7 @@ class _Migration:
         body: dict[str, Any],
         message_id: str | None = None,
     ) -> None:
+        adopt = self.adopt and kind == "createThread"
         self.state.outbox.append(
             OutboxEntry.model_validate(
                 {
@@ -248,6 +259,7 @@ class _Migration:
                     "key": key,
                     "body": body,
                     "queuedAt": self.now,
+                    "adopt": adopt,
                 }
             )
         )
@@ -282,12 +294,17 @@ def migrate_legacy(
     defaults: LegacyDefaults | None = None,
     clock: Clock | None = None,
     ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+    adopt: bool = True,
 ) -> MigrationReport:
-    """Move a legacy dump into ``store`` in one atomic write and queue it for sync."""
+    """Move a legacy dump into ``store`` in one atomic write and queue it for sync.
+
+    With ``adopt`` (the default) each thread's create is marked to adopt the server
+    thread the old client already made, if the sync finds one, instead of copying it.
+    """
     dump = parse_dump(data)
     now = millis(clock or SystemClock())
     with store.transaction() as state:
-        run = _Migration(state, defaults or LegacyDefaults(), now, ids)
+        run = _Migration(state, defaults or LegacyDefaults(), now, ids, adopt=adopt)
         for legacy in sorted(merge_repeats(dump.threads, run.report), key=created_or(now)):
             run.thread(legacy)
         if dump.currentThreadId is not None and state.currentThreadId is None:

@@ -3,16 +3,16 @@
 Entries of one thread form a chain, sent strictly in order (its create first,
 then its messages and renames as they were queued); chains of different threads
 do not wait for each other. An entry that failed for good blocks its chain until
-a manual retry.
+a manual retry. Only a permanent answer fails an entry: no answer, a 5xx, a 409
+or a 429 leaves it queued, however long that lasts.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 EntryKind = Literal["createThread", "createMessage", "updateThread", "deleteThread"]
-THREAD_LEVEL: frozenset[str] = frozenset({"createThread", "updateThread"})
 
 
 class OutboxEntry(BaseModel):
@@ -39,6 +39,11 @@ class OutboxEntry(BaseModel):
     """True once an attempt ended without a clear answer (it may have been applied)."""
     notBefore: float = 0.0
     """Seconds since the epoch before which the entry must not be sent."""
+    retryAfterUntil: float = 0.0
+    """Seconds since the epoch: the server's ``Retry-After``; holds even when back online."""
+    adopt: bool = False
+    """For a legacy createThread: the old client may have made the thread already;
+    look for it on the server (and adopt it) before creating."""
     state: Literal["queued", "failed"] = "queued"
     lastError: str | None = None
     lastStatus: int | None = None
@@ -61,7 +66,10 @@ def due(entries: Iterable[OutboxEntry], now: float) -> list[OutboxEntry]:
     return [e for e in chain_heads(entries) if e.state == "queued" and e.notBefore <= now]
 
 
-def next_deadline(entries: Iterable[OutboxEntry]) -> float | None:
-    """When the earliest waiting chain head becomes due; None if every chain is blocked."""
-    times = [e.notBefore for e in chain_heads(entries) if e.state == "queued"]
+def next_deadline(entries: Iterable[OutboxEntry], resting: Collection[str] = ()) -> float | None:
+    """When the earliest waiting chain head becomes due; None if every chain is blocked
+    (failed, or its head is one of the ``resting`` entry IDs)."""
+    times = [
+        e.notBefore for e in chain_heads(entries) if e.state == "queued" and e.id not in resting
+    ]
     return min(times) if times else None

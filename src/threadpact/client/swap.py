@@ -6,7 +6,7 @@ every queued entry that names the temporary ID move together.
 """
 
 from threadpact.client import mapping
-from threadpact.client.outbox import THREAD_LEVEL, OutboxEntry
+from threadpact.client.outbox import OutboxEntry
 from threadpact.client.store import StoreState
 from threadpact.models import LocalThread, Message, ServerThread
 
@@ -17,8 +17,10 @@ def remove_entry(state: StoreState, entry_id: str) -> None:
 
 
 def refresh_status(state: StoreState, thread: LocalThread) -> None:
-    """Derive a thread's sync status from its thread-level outbox entries."""
-    mine = [e for e in state.outbox if e.threadId == thread.id and e.kind in THREAD_LEVEL]
+    """Derive a thread's sync status from all of its outbox entries, messages included:
+    failed if any failed for good (with the first one's reason), pending if any is
+    queued, synced otherwise."""
+    mine = [e for e in state.outbox if e.threadId == thread.id]
     failed = [e for e in mine if e.state == "failed"]
     if failed:
         thread.syncStatus = "failed"
@@ -44,6 +46,8 @@ def move_thread_id(state: StoreState, old: str, new: str) -> None:
     """Point everything that names ``old`` at ``new``; ``old`` lives on as an alias."""
     if old == new:
         return
+    if old in state.etags:
+        state.etags[new] = state.etags.pop(old)
     for entry in state.outbox:
         if entry.threadId == old:
             entry.threadId = new
@@ -56,10 +60,19 @@ def move_thread_id(state: StoreState, old: str, new: str) -> None:
     state.aliases.pop(new, None)
 
 
-def apply_thread_created(state: StoreState, entry: OutboxEntry, server: ServerThread) -> None:
+def remember_etag(state: StoreState, thread_id: str, etag: str | None) -> None:
+    """Keep the last ``ETag`` the server sent for a thread (a rename's ``If-Match``)."""
+    if etag is not None:
+        state.etags[thread_id] = etag
+
+
+def apply_thread_created(
+    state: StoreState, entry: OutboxEntry, server: ServerThread, etag: str | None = None
+) -> None:
     """The swap: the thread created by ``entry`` takes the server's ID everywhere."""
     old, new = entry.threadId, str(server.id)
     remove_entry(state, entry.id)
+    remember_etag(state, new, etag)
     local = next((t for t in state.threads if t.id == old), None)
     if local is not None:
         adopted = mapping.adopt_server_thread(local, server)
@@ -76,11 +89,28 @@ def apply_thread_created(state: StoreState, entry: OutboxEntry, server: ServerTh
         refresh_status(state, thread)
 
 
-def apply_thread_updated(state: StoreState, entry: OutboxEntry) -> None:
+def apply_thread_updated(state: StoreState, entry: OutboxEntry, etag: str | None) -> None:
     """A rename reached the server."""
     remove_entry(state, entry.id)
+    remember_etag(state, entry.threadId, etag)
     thread = state.thread(entry.threadId)
     if thread is not None:
+        refresh_status(state, thread)
+
+
+def take_server_version(
+    state: StoreState, entry: OutboxEntry, server: ServerThread, etag: str | None
+) -> None:
+    """A rename met a newer version (412): the server wins. The thread takes the
+    server's title and ETag, and its queued renames are dropped."""
+    state.outbox = [
+        e for e in state.outbox if not (e.threadId == entry.threadId and e.kind == "updateThread")
+    ]
+    remember_etag(state, entry.threadId, etag)
+    thread = state.thread(entry.threadId)
+    if thread is not None:
+        thread.title = server.title
+        thread.updatedAt = max(thread.updatedAt, mapping.datetime_to_ms(server.updated_at))
         refresh_status(state, thread)
 
 
@@ -93,7 +123,8 @@ def apply_message_created(state: StoreState, entry: OutboxEntry, server: Message
     for index, message in enumerate(thread.messages):
         if message.id == entry.messageId:
             thread.messages[index] = mapping.adopt_server_message(message, server)
-            return
+            break
+    refresh_status(state, thread)
 
 
 def mark_failed(state: StoreState, entry: OutboxEntry, reason: str) -> None:
@@ -107,8 +138,7 @@ def mark_failed(state: StoreState, entry: OutboxEntry, reason: str) -> None:
         for message in thread.messages:
             if message.id == entry.messageId:
                 message.syncStatus = "failed"
-    else:
-        refresh_status(state, thread)
+    refresh_status(state, thread)
 
 
 def reset_failed(state: StoreState, thread_id: str) -> int:
