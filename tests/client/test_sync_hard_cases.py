@@ -257,3 +257,19 @@ def test_without_adoption_the_legacy_threads_are_copied(tabs: Tabs) -> None:
     migrate_legacy(dump, engine.store, clock=tabs.clock, adopt=False)
     engine.drain()
     assert len(tabs.fake.threads) == 2  # what adoption prevents
+
+
+def test_a_412_drops_only_the_stale_rename_not_a_later_one(tabs: Tabs) -> None:
+    engine = tabs.tab()
+    thread_id = engine.create_thread(title="Original", **THREAD).id
+    engine.drain()
+    server_id = engine.resolve(thread_id)
+    assert server_id is not None
+    tabs.fake.fail("PATCH", "/threads/.+", error=httpx.ReadError, after_commit=True)
+    engine.rename_thread(thread_id, "First")  # applied, but its answer is lost
+    engine.sync_once()
+    engine.rename_thread(thread_id, "Second")  # queued behind it
+    engine.drain()  # the first is re-sent with the old ETag: 412; the second still goes
+    assert tabs.fake.threads[server_id]["title"] == "Second"
+    [thread] = engine.threads()
+    assert (thread.title, thread.syncStatus) == ("Second", "synced")

@@ -101,17 +101,19 @@ def apply_thread_updated(state: StoreState, entry: OutboxEntry, etag: str | None
 def take_server_version(
     state: StoreState, entry: OutboxEntry, server: ServerThread, etag: str | None
 ) -> None:
-    """A rename met a newer version (412): the server wins. The thread takes the
-    server's title and ETag, and its queued renames are dropped."""
-    state.outbox = [
-        e for e in state.outbox if not (e.threadId == entry.threadId and e.kind == "updateThread")
-    ]
+    """A rename met a newer version (412): the server wins over that rename. The
+    rename is dropped and the thread takes the server's ETag, and its title unless a
+    later rename is queued (the user's newer change, sent next with that ETag)."""
+    remove_entry(state, entry.id)
     remember_etag(state, entry.threadId, etag)
     thread = state.thread(entry.threadId)
-    if thread is not None:
+    if thread is None:
+        return
+    later = any(e.threadId == thread.id and e.kind == "updateThread" for e in state.outbox)
+    if not later:
         thread.title = server.title
         thread.updatedAt = max(thread.updatedAt, mapping.datetime_to_ms(server.updated_at))
-        refresh_status(state, thread)
+    refresh_status(state, thread)
 
 
 def apply_message_created(state: StoreState, entry: OutboxEntry, server: Message) -> None:
