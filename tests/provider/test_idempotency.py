@@ -1,18 +1,16 @@
-"""Idempotent creates: replay, mismatch, missing key, principal scope, retention."""
+"""Idempotent creates: replay, mismatch, missing key, principal scope, restarts.
 
-import asyncio
-import time
+How long a key lives (as long as its resource, then the retention window) is
+test_key_retention.py's.
+"""
+
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fixtures.processes import TOKENS, start_provider
-from threadpact.conformance.databases import sqlite_url
-from threadpact.provider.app import create_app
-from threadpact.provider.config import Settings
-from threadpact.provider.storage.connect import open_database
+from tests.fixtures.processes import start_provider
 
 BODY = {"agent_id": "support-bot", "model": "gpt-4o", "provider": "openai", "title": "Refund"}
 
@@ -79,76 +77,6 @@ def test_keys_are_scoped_to_the_principal(client: httpx.Client, other_client: ht
     assert bob.get(mine.headers["Location"]).status_code == 404
     assert thread_count(alice) == 2
     assert thread_count(bob) == 2
-
-
-def test_expired_key_creates_anew_in_a_real_process(tmp_path: Path) -> None:
-    server = start_provider(sqlite_url(tmp_path / "t.db"), tmp_path / "log", "--key-retention", "1")
-    try:
-        with server.client("alice") as client:
-            first = post(client, "short-lived")
-            assert post(client, "short-lived").headers.get("Idempotent-Replayed") == "true"
-            time.sleep(1.3)
-            later = post(client, "short-lived")
-            assert later.status_code == 201
-            assert "Idempotent-Replayed" not in later.headers
-            assert later.json()["id"] != first.json()["id"]
-    finally:
-        server.stop()
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def _retention_with_clock(database: Path) -> None:
-    clock = FakeClock()
-    settings = Settings(
-        database_url=sqlite_url(database),
-        tokens={TOKENS["alice"]: "alice"},
-        key_retention_seconds=3600,
-        clock=clock,
-    )
-    app = create_app(settings)
-    headers = {"Authorization": f"Bearer {TOKENS['alice']}"}
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", headers=headers
-        ) as client:
-            key = {"Idempotency-Key": "k"}
-            first = await client.post("/threads", json=BODY, headers=key)
-            clock.now += 3599
-            replay = await client.post("/threads", json=BODY, headers=key)
-            assert replay.headers.get("Idempotent-Replayed") == "true"
-            assert replay.content == first.content
-            # A different body is still refused just inside the window.
-            assert (
-                await client.post("/threads", json={**BODY, "title": "z"}, headers=key)
-            ).status_code == 422
-            clock.now += 2
-            fresh = await client.post("/threads", json={**BODY, "title": "z"}, headers=key)
-            assert fresh.status_code == 201
-            assert fresh.json()["id"] != first.json()["id"]
-            assert "Idempotent-Replayed" not in fresh.headers
-    # The purge on start removes keys that expired while the server was down.
-    clock.now += 7200
-    async with app.router.lifespan_context(app):
-        database = await open_database(settings.database_url)
-        row = await database.fetch_one("SELECT count(*) AS n FROM idempotency_keys")
-        await database.close()
-    assert row is not None
-    left = row["n"]
-    assert left == 0
-
-
-def test_retention_window_with_a_controllable_clock(tmp_path: Path) -> None:
-    asyncio.run(_retention_with_clock(tmp_path / "clock.db"))
 
 
 def test_replay_survives_a_restart(tmp_path: Path, database_url: str) -> None:

@@ -175,7 +175,8 @@ def test_claim_and_insert_is_both_or_neither(database_url: str) -> None:
         await database.execute(INSERT, thread, "claims")
 
         def attempt(key: str, parent: str) -> ClaimedInsert:
-            claim_args = ("claims", "createMessage", key, "f", 201, b"{}", "/x", None, 0, 10)
+            answer = (201, b"{}", f"/threads/{parent}/messages/{key}", None)
+            claim_args = ("claims", "createMessage", key, "f", *answer, parent, 0)
             message_args = (str(uuid.uuid4()), parent, "user", key, 1)
             return ClaimedInsert(
                 Statement(queries.CLAIM_KEY, claim_args),

@@ -457,7 +457,8 @@ export interface components {
     parameters: {
         /**
          * @description The client's own ID for what it is creating (its temporary ID). Scoped to
-         *     the caller, kept for the retention window. Missing or malformed: 400.
+         *     the caller. Bound to what it created for as long as that exists, then kept
+         *     for the retention window after its deletion. Missing or malformed: 400.
          * @example 7d3c9a52-4f0e-4a43-9a8a-1d52b1c2a0f1
          */
         IdempotencyKey: string;
@@ -593,7 +594,8 @@ export interface operations {
             header: {
                 /**
                  * @description The client's own ID for what it is creating (its temporary ID). Scoped to
-                 *     the caller, kept for the retention window. Missing or malformed: 400.
+                 *     the caller. Bound to what it created for as long as that exists, then kept
+                 *     for the retention window after its deletion. Missing or malformed: 400.
                  * @example 7d3c9a52-4f0e-4a43-9a8a-1d52b1c2a0f1
                  */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
@@ -776,7 +778,8 @@ export interface operations {
             header: {
                 /**
                  * @description The client's own ID for what it is creating (its temporary ID). Scoped to
-                 *     the caller, kept for the retention window. Missing or malformed: 400.
+                 *     the caller. Bound to what it created for as long as that exists, then kept
+                 *     for the retention window after its deletion. Missing or malformed: 400.
                  * @example 7d3c9a52-4f0e-4a43-9a8a-1d52b1c2a0f1
                  */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];

@@ -78,6 +78,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--key-retention",
         type=positive_number,
-        help="seconds a key is kept (default 86400; env THREADPACT_KEY_RETENTION_SECONDS)",
+        help="seconds an Idempotency-Key outlives the deletion of what it created; while "
+        "that exists the key never expires (default 86400; env THREADPACT_KEY_RETENTION_SECONDS)",
     )
     parser.set_defaults(run=run)

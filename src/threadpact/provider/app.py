@@ -19,7 +19,7 @@ PURGE_EVERY_SECONDS = 600.0
 
 
 async def purge_loop(database: Database, settings: Settings) -> None:
-    """Delete expired idempotency keys now and then, for as long as the app runs."""
+    """Purge the keys of deleted threads past their window now and then, while the app runs."""
     interval = min(PURGE_EVERY_SECONDS, max(settings.key_retention_seconds / 4, 1.0))
     clock = micros(settings.clock)
     while True:

@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     tokens_file: Path | None = None
     """A file of more ``token=principal`` pairs, one a line; ``tokens`` wins a clash."""
     key_retention_seconds: float = Field(DEFAULT_KEY_RETENTION_SECONDS, gt=0)
-    """How long an Idempotency-Key and its answer are kept."""
+    """How long an Idempotency-Key and its answer outlive the deletion of what it created.
+
+    A key never expires while its resource exists; once a thread is deleted, its key and
+    its messages' keys still count for this many seconds, then are purged.
+    """
     test_states: bool = False
     """Whether the provider-state endpoint for pact verification is open."""
     test_principal: str | None = None

@@ -6,6 +6,12 @@ the primary key: PostgreSQL makes it wait until the first request's statement en
 SQLite's single writer does the same, and the loser then reads the winner's stored
 answer and replays it. Nothing here relies on a process lock, so the rule holds
 across processes that share one database.
+
+A key lives as long as what it created: its row names the thread it made (or made a
+message in) and has no expiry. Deleting that thread starts the retention window of its
+key and of its messages' keys, in the delete's own transaction
+(:func:`threadpact.provider.service.threads.delete_thread`); when the window ends the
+purge deletes the rows, and only then may the key create anew.
 """
 
 import asyncio
@@ -76,6 +82,20 @@ def fingerprint(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+def bound_thread(location: str) -> str:
+    """The thread whose life a created resource's key shares: the thread itself, or its parent.
+
+    ``location`` is ``/threads/{id}`` or ``/threads/{id}/messages/{message_id}``.
+    """
+    return location.split("/")[2]
+
+
+def is_live(row: Row, now: int) -> bool:
+    """Whether a key row still counts: its resource exists, or its window has not ended."""
+    expires: int | None = row["expires_us"]
+    return expires is None or expires > now
+
+
 def _replay(row: Row, request_fingerprint: str) -> StoredResponse:
     """The stored answer of a live key, or a 422 if the key was sent with another request."""
     if row["fingerprint"] != request_fingerprint:
@@ -97,23 +117,24 @@ async def create_once(
     key: str,
     request_fingerprint: str,
     now_us: Callable[[], int],
-    retention_us: int,
     build: Callable[[], tuple[StoredResponse, Statement]],
     claim_and_insert_sql: str,
 ) -> tuple[StoredResponse, bool]:
     """Run ``build``'s insert once per key; returns the answer and whether it is a replay.
 
     A replay costs one read of the key. Otherwise the key is claimed (an insert that
-    takes over an expired key and does nothing on a live one) and, if the claim took,
-    the resource inserted, both or neither. ``claim_and_insert_sql`` is
-    ``queries.CLAIM_KEY`` and ``build``'s insert as one statement (one of the
-    ``queries.CLAIM_KEY_AND_INSERT_*``). A concurrent claim of the same key makes
-    PostgreSQL wait for the other transaction and SQLite wait for its writer; then the
-    claim changes nothing and the other request's stored answer is replayed.
+    takes over an expired key and does nothing on a live one: one whose resource exists,
+    however old, or whose window after the deletion has not ended) and, if the claim
+    took, the resource inserted, both or neither; the new key row has no expiry.
+    ``claim_and_insert_sql`` is ``queries.CLAIM_KEY`` and ``build``'s insert as one
+    statement (one of the ``queries.CLAIM_KEY_AND_INSERT_*``). A concurrent claim of the
+    same key makes PostgreSQL wait for the other transaction and SQLite wait for its
+    writer; then the claim changes nothing and the other request's stored answer is
+    replayed.
     """
     identity = (principal, operation, key)
     row = await database.fetch_one(queries.FIND_KEY, *identity)
-    if row is not None and row["expires_us"] > now_us():
+    if row is not None and is_live(row, now_us()):
         return _replay(row, request_fingerprint), True
     for _ in range(ATTEMPTS):
         now = now_us()
@@ -127,8 +148,8 @@ async def create_once(
                 response.body,
                 response.location,
                 response.etag,
+                bound_thread(response.location),
                 now,
-                now + retention_us,
             ),
         )
         try:
@@ -149,7 +170,11 @@ async def create_once(
 
 
 async def purge_expired(database: Database, now: int, *, batch: int = PURGE_BATCH) -> int:
-    """Delete every expired key row, a batch at a time; returns how many went."""
+    """Delete every key row whose window ended, a batch at a time; returns how many went.
+
+    Only keys of deleted threads (and of their messages) have a window: keys of resources
+    that exist are never purged.
+    """
     total = 0
     while True:
         deleted = await database.execute(queries.PURGE_KEYS, now, batch)

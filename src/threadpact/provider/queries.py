@@ -14,20 +14,27 @@ FIND_KEY = (
     "SELECT fingerprint, status_code, body, location, etag, expires_us FROM idempotency_keys"
     " WHERE principal = $1 AND operation = $2 AND key = $3"
 )
-# Insert the key row; if it exists but has expired, take it over. Changes no row when
-# the key is live (and, on PostgreSQL, waits for a concurrent claim to end first).
+# Insert the key row, bound to its thread with no expiry; if it exists but has expired,
+# take it over. Changes no row when the key is live (its expiry NULL, or still ahead) and,
+# on PostgreSQL, waits for a concurrent claim to end first.
 CLAIM_KEY = (
     "INSERT INTO idempotency_keys (principal, operation, key, fingerprint, status_code,"
-    " body, location, etag, created_us, expires_us)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " body, location, etag, thread_id, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
     " ON CONFLICT (principal, operation, key) DO UPDATE SET"
     " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
     " body = excluded.body, location = excluded.location, etag = excluded.etag,"
-    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " thread_id = excluded.thread_id, created_us = excluded.created_us, expires_us = NULL"
     " WHERE idempotency_keys.expires_us <= excluded.created_us"
 )
+# The keys of a deleted thread and of its messages start their retention window ($2 is
+# when it ends). It runs after the thread's delete, in the same transaction, so that it
+# sees the key of a message whose create committed while the delete waited for it.
+EXPIRE_THREAD_KEYS = (
+    "UPDATE idempotency_keys SET expires_us = $2 WHERE thread_id = $1 AND expires_us IS NULL"
+)
 # A batch at a time, so that a long backlog never holds the database (or, on SQLite,
-# the event loop) for long.
+# the event loop) for long. Keys of live resources (expires_us NULL) never match.
 PURGE_KEYS = (
     "DELETE FROM idempotency_keys WHERE (principal, operation, key) IN"
     " (SELECT principal, operation, key FROM idempotency_keys WHERE expires_us <= $1 LIMIT $2)"
@@ -45,12 +52,12 @@ INSERT_THREAD = (
 # then the thread's nine. The thread is inserted only if the claim changed a row.
 CLAIM_KEY_AND_INSERT_THREAD = (
     "WITH claim AS (INSERT INTO idempotency_keys (principal, operation, key, fingerprint,"
-    " status_code, body, location, etag, created_us, expires_us)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " status_code, body, location, etag, thread_id, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
     " ON CONFLICT (principal, operation, key) DO UPDATE SET"
     " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
     " body = excluded.body, location = excluded.location, etag = excluded.etag,"
-    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " thread_id = excluded.thread_id, created_us = excluded.created_us, expires_us = NULL"
     " WHERE idempotency_keys.expires_us <= excluded.created_us RETURNING 1)"
     " INSERT INTO threads (id, owner, title, agent_id, model, provider, created_us,"
     " updated_us, version) SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19"
@@ -81,12 +88,12 @@ INSERT_MESSAGE = (
 # then the message's five. The message is inserted only if the claim changed a row.
 CLAIM_KEY_AND_INSERT_MESSAGE = (
     "WITH claim AS (INSERT INTO idempotency_keys (principal, operation, key, fingerprint,"
-    " status_code, body, location, etag, created_us, expires_us)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " status_code, body, location, etag, thread_id, created_us, expires_us)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
     " ON CONFLICT (principal, operation, key) DO UPDATE SET"
     " fingerprint = excluded.fingerprint, status_code = excluded.status_code,"
     " body = excluded.body, location = excluded.location, etag = excluded.etag,"
-    " created_us = excluded.created_us, expires_us = excluded.expires_us"
+    " thread_id = excluded.thread_id, created_us = excluded.created_us, expires_us = NULL"
     " WHERE idempotency_keys.expires_us <= excluded.created_us RETURNING 1)"
     " INSERT INTO messages (id, thread_id, role, content, created_us)"
     " SELECT $11, $12, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM claim)"

@@ -55,7 +55,9 @@ messages = Table(
 )
 
 # One row per (principal, operation, key): the primary key is what makes a create
-# idempotent across processes that share the database.
+# idempotent across processes that share the database. A key lives as long as the thread
+# it made, or made a message in (``thread_id``): ``expires_us`` is NULL until that thread
+# is deleted, then the end of the retention window.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -68,7 +70,9 @@ idempotency_keys = Table(
     Column("location", String(512), nullable=False),
     Column("etag", String(64), nullable=True),
     Column("created_us", BigInteger, nullable=False),
-    Column("expires_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=True),
+    Column("thread_id", String(36), nullable=True),
     PrimaryKeyConstraint("principal", "operation", "key", name="pk_idempotency_keys"),
     Index("ix_idempotency_keys_expires", "expires_us"),
+    Index("ix_idempotency_keys_thread", "thread_id"),
 )

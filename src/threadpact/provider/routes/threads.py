@@ -89,5 +89,7 @@ async def update_thread(
 @router.delete("/threads/{thread_id}", operation_id="deleteThread", status_code=204)
 async def delete_thread(thread_id: str, caller: CallerDep) -> Response:
     """Delete a thread and, by cascade, its messages."""
-    await threads.delete_thread(caller.database, caller.principal, parse_id(thread_id, "thread"))
+    await threads.delete_thread(
+        caller.database, caller.settings, caller.principal, parse_id(thread_id, "thread")
+    )
     return Response(status_code=204)

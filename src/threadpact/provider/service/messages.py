@@ -72,7 +72,6 @@ async def create_message(
             key=key,
             request_fingerprint=fingerprint("POST", f"/threads/{thread_id}/messages", body),
             now_us=now_us,
-            retention_us=int(settings.key_retention_seconds * 1_000_000),
             build=lambda: message_insert(thread_id, body, now_us()),
             claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_MESSAGE,
         )

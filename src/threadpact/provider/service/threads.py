@@ -72,7 +72,6 @@ async def create_thread(
         key=key,
         request_fingerprint=fingerprint("POST", "/threads", body),
         now_us=now_us,
-        retention_us=int(settings.key_retention_seconds * 1_000_000),
         # thread_insert is looked up when called (the test suite's broken provider swaps it).
         build=lambda: thread_insert(owner, body, now_us()),
         claim_and_insert_sql=queries.CLAIM_KEY_AND_INSERT_THREAD,
@@ -122,7 +121,15 @@ async def rename_thread(
     return row
 
 
-async def delete_thread(database: Database, owner: str, thread_id: str) -> None:
-    """Delete the owner's thread and, by cascade, its messages; a 404 if there is none."""
-    if await database.execute(queries.DELETE_THREAD, thread_id, owner) == 0:
-        raise not_found()
+async def delete_thread(database: Database, settings: Settings, owner: str, thread_id: str) -> None:
+    """Delete the owner's thread and, by cascade, its messages; a 404 if there is none.
+
+    In the same transaction the Idempotency-Keys of the thread and of its messages start
+    their retention window: until it ends they still replay (or refuse another body).
+    """
+    retention_us = int(settings.key_retention_seconds * 1_000_000)
+    async with database.transaction() as transaction:
+        if await transaction.execute(queries.DELETE_THREAD, thread_id, owner) == 0:
+            raise not_found()
+        expires = micros(settings.clock)() + retention_us
+        await transaction.execute(queries.EXPIRE_THREAD_KEYS, thread_id, expires)
