@@ -24,7 +24,7 @@ RULE_STATEMENTS: dict[str, str] = {
     "idempotency.mismatch": "/components/responses/Unprocessable/description",
     # "A request with the same Idempotency-Key is still in flight." (409, never two)
     "idempotency.concurrency": "/components/responses/Conflict/description",
-    # "Scoped to the caller, kept for the retention window."
+    # "Scoped to the caller."
     "idempotency.principal-scope": "/components/parameters/IdempotencyKey/description",
     # "The path of the created thread, `/threads/{id}`, naming the `id` in the body."
     "id-authority": "/components/headers/ThreadLocation/description",
