@@ -99,6 +99,8 @@ export interface Created<T> {
   /** True when the server answered a replay of an earlier request with this key. */
   replayed: boolean;
   location: string | null;
+  /** The created thread's ETag, if the answer carried one. */
+  etag: string | null;
 }
 
 export interface Versioned {
@@ -235,6 +237,7 @@ export class ThreadsApi {
       value: ThreadsApi.parse(operation, response, guard, name),
       replayed: response.headers[IDEMPOTENT_REPLAYED] === "true",
       location: response.headers.location ?? null,
+      etag: response.headers.etag ?? null,
     };
   }
 
@@ -274,6 +277,30 @@ export class ThreadsApi {
     const query = new URLSearchParams({ limit: String(limit), ...(cursor === null ? {} : { cursor }) });
     const response = await this.send(op, "GET", `/threads?${query}`, 200);
     return ThreadsApi.parse(op, response, isPage(isServerThread), "ThreadPage");
+  }
+
+  /** Every thread of the caller, following next_cursor (newest first, as listed). */
+  async allThreads(pageSize = 100): Promise<ServerThread[]> {
+    const threads: ServerThread[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.listThreads(pageSize, cursor);
+      threads.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return threads;
+  }
+
+  /** Every message of a thread, following next_cursor (oldest first). */
+  async allMessages(threadId: string, pageSize = 100): Promise<Message[]> {
+    const messages: Message[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.listMessages(threadId, pageSize, cursor);
+      messages.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return messages;
   }
 
   /** listMessages: one page of a thread's messages, oldest first. */

@@ -3,8 +3,10 @@
  *
  * The n-th failed attempt (n from 1) waits min(cap, base * factor ** (n - 1))
  * scaled by a jitter draw: with jitter 0.5 the wait falls in the upper half of
- * that ceiling, so clients that failed together do not retry together. After
- * maxAttempts failed attempts the entry is failed and waits for a person.
+ * that ceiling, so clients that failed together do not retry together. A server's
+ * Retry-After is a floor. One sync run tries an entry at most maxAttempts times,
+ * then leaves it queued for the next run (a transient failure never fails an
+ * entry: only a permanent answer does).
  */
 export interface RetryPolicyOptions {
   base?: number;
@@ -44,10 +46,5 @@ export class RetryPolicy {
     const ceiling = this.ceiling(attempt);
     const wait = ceiling * (1 - this.jitter) + ceiling * this.jitter * draw;
     return Math.max(wait, retryAfter ?? 0);
-  }
-
-  /** Whether `attempts` failed attempts use up the retry limit. */
-  givesUp(attempts: number): boolean {
-    return attempts >= this.maxAttempts;
   }
 }

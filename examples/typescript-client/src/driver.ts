@@ -10,9 +10,12 @@
  * stdout carries answers only; the log goes to stderr. The driver exits when
  * stdin closes.
  *
- * Backoff runs on a virtual clock (no real waiting), kept across reloads like a
- * page's wall clock. `--broken NAME` (or BROKEN=NAME) picks a deliberately broken
- * client: ignores-response, new-key-per-retry.
+ * Backoff runs on a virtual clock (no real waiting) that only `advance` and
+ * `sync`'s backoff move, kept across reloads like a page's wall clock. A second
+ * driver process opened on the same store_path is a second tab: the store file
+ * and its locks are all they share (./store, ./lock). `--broken NAME` (or
+ * BROKEN=NAME) picks a deliberately broken client: ignores-response,
+ * new-key-per-retry.
  */
 import { createInterface } from "node:readline";
 import { resolve as resolvePath } from "node:path";
@@ -54,6 +57,12 @@ type Args = Record<string, unknown>;
 function str(args: Args, name: string): string {
   const value = args[name];
   if (typeof value !== "string") throw new TypeError(`argument ${name} must be a string`);
+  return value;
+}
+
+function num(args: Args, name: string): number {
+  const value = args[name];
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`argument ${name} must be a number`);
   return value;
 }
 
@@ -136,6 +145,12 @@ class Driver {
         }).id;
       case "send_message":
         return this.current().sendMessage(str(args, "thread_id"), str(args, "content"), str(args, "role") as Role).id;
+      case "rename_thread":
+        this.current().renameThread(str(args, "thread_id"), str(args, "title"));
+        return null;
+      case "delete_thread":
+        this.current().deleteThread(str(args, "thread_id"));
+        return null;
       case "select_thread":
         this.current().selectThread(str(args, "thread_id"));
         return null;
@@ -148,6 +163,19 @@ class Driver {
         return null;
       case "sync":
         await this.current().sync();
+        return null;
+      case "online":
+        await this.current().online();
+        return null;
+      case "advance":
+        this.current(); // an open client's clock, as the protocol has it
+        this.clock.advance(num(args, "seconds"));
+        return null;
+      case "pull":
+        await this.current().pull();
+        return null;
+      case "import_legacy":
+        this.current().importLegacy(args.dump);
         return null;
       case "skip_backoff":
         this.current().skipBackoff();
@@ -205,3 +233,11 @@ lines.on("close", () => {
   log("stdin closed; exiting");
   process.exit(0);
 });
+// Killed: exit properly, so the store's locks are released (./lock's exit hook).
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    driver.close();
+    log(`${signal}; exiting`);
+    process.exit(0);
+  });
+}

@@ -10,7 +10,8 @@
  *     |   +-- Throttled        408, 425, 429: come back later (retryAfter seconds)
  *     +-- PermanentError       sending it again cannot help; a person or a fix must
  *         +-- NotFound         404 (missing, deleted or someone else's)
- *         +-- ClientError      400, 401, 403, 412, 422 and any other 4xx
+ *         +-- ClientError      400, 401, 403, 422 and any other 4xx
+ *         |   +-- PreconditionFailed  412: the If-Match was stale (a rename's conflict)
  *         +-- UnexpectedResponse  a status or body the contract does not allow
  *
  * The outbox retries RetryableError with backoff and the same key, and marks the
@@ -51,12 +52,14 @@ export class Throttled extends RetryableError {}
 export class PermanentError extends ApiError {}
 export class NotFound extends PermanentError {}
 export class ClientError extends PermanentError {}
+export class PreconditionFailed extends ClientError {}
 export class UnexpectedResponse extends PermanentError {}
 
 type ErrorClass = new (...args: ConstructorParameters<typeof ApiError>) => ApiError;
 
 const BY_STATUS: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
   [404, NotFound],
+  [412, PreconditionFailed],
   [408, Throttled],
   [409, InFlight],
   [425, Throttled],

@@ -4,7 +4,8 @@
  * Entries of one thread form a chain, sent strictly in order (its create first,
  * then its messages and renames as they were queued); chains of different
  * threads do not wait for each other. An entry that failed for good blocks its
- * chain until a manual retry. The shape is the Python reference client's, so
+ * chain until a manual retry. Only a permanent answer fails an entry: no answer,
+ * a 5xx, a 409 or a 429 leaves it queued, however long that lasts. The shape is the Python reference client's, so
  * either client can open a store the other wrote.
  */
 import type { MessageCreate, ThreadCreate, ThreadUpdate } from "./api-types";
@@ -24,8 +25,12 @@ interface EntryBase {
   everSent: boolean;
   /** True once an attempt ended without a clear answer (it may have been applied). */
   uncertain: boolean;
-  /** Seconds since the epoch before which the entry must not be sent (its backoff). */
+  /** Seconds since the epoch before which the entry must not be sent (its backoff, never before retryAfterUntil). */
   notBefore: number;
+  /** Seconds since the epoch: the server's Retry-After; holds even when back online (0: none). */
+  retryAfterUntil: number;
+  /** For a legacy createThread: the old client may have made the thread already; look for it (and adopt it) before creating. */
+  adopt: boolean;
   state: "queued" | "failed";
   lastError: string | null;
   /** HTTP status of the last failure; null when no answer arrived. */
@@ -61,9 +66,6 @@ export interface DeleteThreadEntry extends EntryBase {
 export type OutboxEntry = CreateThreadEntry | CreateMessageEntry | UpdateThreadEntry | DeleteThreadEntry;
 export type EntryKind = OutboxEntry["kind"];
 
-/** Kinds whose state is the thread's own sync status. */
-export const THREAD_LEVEL: ReadonlySet<EntryKind> = new Set<EntryKind>(["createThread", "updateThread"]);
-
 /** The fields every new entry starts with. */
 export function fresh(id: string, threadId: string, queuedAt: number): EntryBase {
   return {
@@ -75,6 +77,8 @@ export function fresh(id: string, threadId: string, queuedAt: number): EntryBase
     everSent: false,
     uncertain: false,
     notBefore: 0,
+    retryAfterUntil: 0,
+    adopt: false,
     state: "queued",
     lastError: null,
     lastStatus: null,
@@ -95,15 +99,18 @@ export function chainHeads(entries: readonly OutboxEntry[]): OutboxEntry[] {
   return heads;
 }
 
-/** Chain heads that may be sent at `now` (seconds); all queued heads when `now` is null. */
-export function due(entries: readonly OutboxEntry[], now: number | null): OutboxEntry[] {
-  return chainHeads(entries).filter((e) => e.state === "queued" && (now === null || e.notBefore <= now));
+/**
+ * Chain heads that may be sent at `now` (seconds): queued, and past their backoff
+ * timer, or with `ignoreBackoff` only past a server's Retry-After.
+ */
+export function due(entries: readonly OutboxEntry[], now: number, { ignoreBackoff = false }: { ignoreBackoff?: boolean } = {}): OutboxEntry[] {
+  return chainHeads(entries).filter((e) => e.state === "queued" && (ignoreBackoff ? e.retryAfterUntil : e.notBefore) <= now);
 }
 
-/** When the earliest waiting chain head becomes due; null if every chain is blocked or empty. */
-export function nextDeadline(entries: readonly OutboxEntry[]): number | null {
+/** When the earliest waiting chain head becomes due; null if every chain is blocked (failed, or its head `resting`) or empty. */
+export function nextDeadline(entries: readonly OutboxEntry[], resting: ReadonlySet<string> = new Set()): number | null {
   const times = chainHeads(entries)
-    .filter((e) => e.state === "queued")
+    .filter((e) => e.state === "queued" && !resting.has(e.id))
     .map((e) => e.notBefore);
   return times.length > 0 ? Math.min(...times) : null;
 }

@@ -1,19 +1,27 @@
 /**
  * The durable local store: one JSON file standing in for localStorage, replaced
- * atomically on every change.
+ * atomically on every change, and shared by every tab (process) that opens it.
  *
  * The file holds the local threads (LocalThread), the current-thread pointer, the
- * ID aliases (former ID -> current ID) and the outbox. Each change is written to
- * a temporary file in the same directory, fsynced, and renamed over the old file,
- * so a crash at any moment leaves the old file or the new one, never a mix.
- * Every read and write is synchronous, like localStorage: a transaction is never
- * interleaved with another, even while a request is in flight. Opening the same
- * path again (a page reload) sees every committed change.
+ * ID aliases (former ID -> current ID), the last ETag seen of each thread and the
+ * outbox. Each change is written to a temporary file in the same directory,
+ * fsynced, and renamed over the old file, so a crash at any moment leaves the old
+ * file or the new one, never a mix, and a reader never sees half a file.
+ *
+ * Tabs: several instances (processes) may use one store file at once, as browser
+ * tabs share localStorage. Every transaction holds the write lock
+ * (`<store>.write-lock`, ./lock) and starts from the file as it is then, re-read
+ * if another instance replaced it, so no instance loses another's write; reads
+ * re-read a replaced file too, so a tab sees the others' committed writes without
+ * a reload. Every read and write is synchronous, like localStorage: a transaction
+ * never spans a request. Sending is one instance's job at a time: the sender lock
+ * (`<store>.sender-lock`) is taken without waiting, for a whole sync run.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { LocalThread } from "./api-types";
+import { FileLock } from "./lock";
 import type { OutboxEntry } from "./outbox";
 
 export const FORMAT = "threadpact-client-store";
@@ -27,6 +35,8 @@ export interface StoreState {
   /** Former thread ID (temporary) -> the thread's current ID. */
   aliases: Record<string, string>;
   outbox: OutboxEntry[];
+  /** Thread ID -> the last ETag the server sent for it (a rename's If-Match). Kept here, not in LocalThread, whose shape the spec fixes. */
+  etags: Record<string, string>;
 }
 
 export class StoreError extends Error {}
@@ -36,7 +46,7 @@ export class StoreCorrupt extends StoreError {}
 export class StoreClosed extends StoreError {}
 
 export function emptyState(): StoreState {
-  return { format: FORMAT, version: VERSION, threads: [], currentThreadId: null, aliases: {}, outbox: [] };
+  return { format: FORMAT, version: VERSION, threads: [], currentThreadId: null, aliases: {}, outbox: [], etags: {} };
 }
 
 /** The current ID for `threadId`, following aliases (itself if none). */
@@ -116,7 +126,15 @@ export function decode(path: string, raw: string): StoreState {
   if (data.currentThreadId !== null && typeof data.currentThreadId !== "string") {
     throw new StoreCorrupt(`${path}: currentThreadId is neither a string nor null`);
   }
-  return data as unknown as StoreState;
+  if (data.etags !== undefined && !isRecord(data.etags)) throw new StoreCorrupt(`${path}: etags is not an object`);
+  const state = data as unknown as StoreState;
+  // Fields a store written before they existed lacks (the Python client's defaults).
+  state.etags ??= {};
+  for (const entry of state.outbox) {
+    entry.retryAfterUntil ??= 0;
+    entry.adopt ??= false;
+  }
+  return state;
 }
 
 export function encode(state: StoreState): string {
@@ -126,26 +144,48 @@ export function encode(state: StoreState): string {
 /** Rejects async callbacks at compile time: a transaction must not span an await. */
 type NotPromise<T> = T extends PromiseLike<unknown> ? never : T;
 
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+export interface StoreOptions {
+  /** fsync every write (default true; tests turn it off). */
+  durable?: boolean;
+  /** How long a transaction waits for another instance's (default 15 s). */
+  lockTimeoutMs?: number;
+}
+
 export class Store {
   readonly path: string;
   private readonly durable: boolean;
-  private state: StoreState;
+  private readonly lockTimeoutMs: number;
+  private readonly writeLock: FileLock;
+  private readonly senderLock: FileLock;
+  private state: StoreState = emptyState();
+  /** The file's text as last read or written (unchanged text: nothing to parse). */
+  private raw: string | null = null;
   private working: StoreState | null = null;
   private closed = false;
 
-  constructor(path: string, { durable = true }: { durable?: boolean } = {}) {
+  constructor(path: string, { durable = true, lockTimeoutMs = 15_000 }: StoreOptions = {}) {
     this.path = path;
     this.durable = durable;
+    this.lockTimeoutMs = lockTimeoutMs;
     mkdirSync(dirname(path), { recursive: true });
-    this.removeStaleTemporaries();
-    if (existsSync(path)) {
-      this.state = decode(path, readFileSync(path, "utf8"));
-    } else {
-      this.state = emptyState();
-      writeAtomically(path, encode(this.state), durable);
+    // A transaction takes milliseconds: a write lock older than 10 s is a dead holder's.
+    this.writeLock = new FileLock(`${path}.write-lock`, { staleAfterMs: 10_000 });
+    // A sync run holds the sender lock for long; its holder touches it as it goes.
+    this.senderLock = new FileLock(`${path}.sender-lock`, { staleAfterMs: 5 * 60_000 });
+    this.writeLock.acquire(this.lockTimeoutMs);
+    try {
+      this.removeStaleTemporaries();
+      if (!this.refresh()) this.write(emptyState());
+    } finally {
+      this.writeLock.release();
     }
   }
 
+  /** Temporary files a crash left behind (under the write lock: no other writer is mid-write). */
   private removeStaleTemporaries(): void {
     const prefix = `.${basename(this.path)}.`;
     for (const name of readdirSync(dirname(this.path))) {
@@ -153,40 +193,89 @@ export class Store {
         try {
           unlinkSync(join(dirname(this.path), name));
         } catch {
-          // another process's, or already gone
+          // already gone
         }
       }
     }
   }
 
-  /** A private copy of the committed state. */
+  /** Load the file if it changed since this instance last read or wrote it; false if there is none. */
+  private refresh(): boolean {
+    let raw: string;
+    try {
+      raw = readFileSync(this.path, "utf8");
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return false;
+      throw error;
+    }
+    if (raw !== this.raw) {
+      this.state = decode(this.path, raw);
+      this.raw = raw;
+    }
+    return true;
+  }
+
+  private write(state: StoreState): void {
+    const raw = encode(state);
+    writeAtomically(this.path, raw, this.durable);
+    this.raw = raw;
+    this.state = state;
+  }
+
+  /** A private copy of the committed state, as the file holds it now (another tab's writes included). */
   snapshot(): StoreState {
+    if (this.working === null && !this.closed) this.refresh();
     return structuredClone(this.state);
   }
 
   /**
    * Change a copy of the state; when `change` returns, write it atomically and
-   * commit. If it throws, or the write fails, nothing changes, in memory or on
-   * disk. Transactions nest: only the outermost one writes.
+   * commit. The copy is taken under the write lock from the file as it is now,
+   * so every instance's committed writes are kept. If `change` throws, or the
+   * write fails, nothing changes, in memory or on disk. Transactions nest: only
+   * the outermost one writes.
    */
   transaction<T>(change: (state: StoreState) => NotPromise<T>): T {
     if (this.closed) throw new StoreClosed(`${this.path}: the store is closed`);
     if (this.working !== null) return change(this.working);
-    const working = structuredClone(this.state);
-    this.working = working;
+    this.writeLock.acquire(this.lockTimeoutMs);
     try {
+      if (!this.refresh()) this.state = emptyState(); // removed meanwhile: start again, as after clearing storage
+      const working = structuredClone(this.state);
+      this.working = working;
       const result = change(working);
-      writeAtomically(this.path, encode(working), this.durable);
-      this.state = working;
+      this.write(working);
       return result;
     } finally {
       this.working = null;
+      this.writeLock.release();
     }
   }
 
-  /** Stop writing: a later transaction throws StoreClosed (a reload's new store owns the file). */
+  // -- the sender lock: one tab sends at a time -------------------------------------
+
+  /** Become the instance that sends (true), unless another holds the sender lock (false). Never waits. */
+  tryBecomeSender(): boolean {
+    if (this.closed) return false;
+    return this.senderLock.tryAcquire();
+  }
+
+  /** Whether this instance still is the sender (it did not close, nobody took the lock as stale); refreshes the lock. */
+  stillSender(): boolean {
+    if (this.closed || !this.senderLock.stillHeld()) return false;
+    this.senderLock.touch();
+    return true;
+  }
+
+  /** Let another instance send. */
+  stopSending(): void {
+    this.senderLock.release();
+  }
+
+  /** Stop: nothing more is written to the store (a reload's new instance owns it); the sender lock is released. */
   close(): void {
     this.closed = true;
+    this.senderLock.release();
   }
 
   get isClosed(): boolean {

@@ -6,8 +6,8 @@
  * every queued entry that names the temporary ID move together.
  */
 import type { LocalThread, Message, ServerThread } from "./api-types";
-import { adoptServerMessage, adoptServerThread } from "./mapping";
-import { THREAD_LEVEL, type OutboxEntry } from "./outbox";
+import { adoptServerMessage, adoptServerThread, rfc3339ToMs } from "./mapping";
+import type { OutboxEntry } from "./outbox";
 import { findThread, type StoreState } from "./store";
 
 /** Drop a finished entry from the outbox. */
@@ -15,9 +15,13 @@ export function removeEntry(state: StoreState, entryId: string): void {
   state.outbox = state.outbox.filter((e) => e.id !== entryId);
 }
 
-/** Derive a thread's sync status from its thread-level outbox entries. */
+/**
+ * Derive a thread's sync status from all of its outbox entries, messages
+ * included: failed if any failed for good (with the first one's reason),
+ * pending if any is queued, synced otherwise.
+ */
 export function refreshStatus(state: StoreState, thread: LocalThread): void {
-  const mine = state.outbox.filter((e) => e.threadId === thread.id && THREAD_LEVEL.has(e.kind));
+  const mine = state.outbox.filter((e) => e.threadId === thread.id);
   const failed = mine.find((e) => e.state === "failed");
   if (failed) {
     thread.syncStatus = "failed";
@@ -45,6 +49,11 @@ function mergeInto(existing: LocalThread, duplicate: LocalThread): void {
 /** Point everything that names `oldId` at `newId`; `oldId` lives on as an alias. */
 export function moveThreadId(state: StoreState, oldId: string, newId: string): void {
   if (oldId === newId) return;
+  const etag = state.etags[oldId];
+  if (etag !== undefined) {
+    state.etags[newId] = etag;
+    delete state.etags[oldId];
+  }
   for (const entry of state.outbox) {
     if (entry.threadId === oldId) entry.threadId = newId;
   }
@@ -54,6 +63,11 @@ export function moveThreadId(state: StoreState, oldId: string, newId: string): v
   }
   state.aliases[oldId] = newId;
   delete state.aliases[newId];
+}
+
+/** Keep the last ETag the server sent for a thread (a rename's If-Match). */
+export function rememberEtag(state: StoreState, threadId: string, etag: string | null): void {
+  if (etag !== null) state.etags[threadId] = etag;
 }
 
 /** The swap: the thread created by `entry` takes the server's ID everywhere. */
@@ -78,11 +92,31 @@ export function applyThreadCreated(state: StoreState, entry: OutboxEntry, server
   if (thread) refreshStatus(state, thread);
 }
 
-/** A rename reached the server. */
-export function applyThreadUpdated(state: StoreState, entry: OutboxEntry): void {
+/** A rename reached the server; `etag` is the thread's new version. */
+export function applyThreadUpdated(state: StoreState, entry: OutboxEntry, etag: string | null): void {
   removeEntry(state, entry.id);
+  rememberEtag(state, entry.threadId, etag);
   const thread = findThread(state, entry.threadId);
   if (thread) refreshStatus(state, thread);
+}
+
+/**
+ * A rename met a newer version (412): the server wins over that rename. The
+ * rename is dropped and the thread takes the server's ETag, and its title unless
+ * a later rename is queued (the user's newer change, sent next with that ETag).
+ * The thread is synced (unless something else of it is queued or failed), not failed.
+ */
+export function takeServerVersion(state: StoreState, entry: OutboxEntry, server: ServerThread, etag: string | null): void {
+  removeEntry(state, entry.id);
+  rememberEtag(state, entry.threadId, etag);
+  const thread = findThread(state, entry.threadId);
+  if (!thread) return;
+  const later = state.outbox.some((e) => e.threadId === thread.id && e.kind === "updateThread");
+  if (!later) {
+    thread.title = server.title;
+    thread.updatedAt = Math.max(thread.updatedAt, rfc3339ToMs(server.updated_at));
+  }
+  refreshStatus(state, thread);
 }
 
 /** A message reached the server: it takes the server's ID, its own kept as clientId. */
@@ -93,6 +127,7 @@ export function applyMessageCreated(state: StoreState, entry: OutboxEntry, serve
   const index = thread.messages.findIndex((m) => m.id === entry.messageId);
   const local = thread.messages[index];
   if (local) thread.messages[index] = adoptServerMessage(local, server);
+  refreshStatus(state, thread);
 }
 
 /** Stop retrying `entry`: it waits, with its reason, for a manual retry. */
@@ -105,9 +140,8 @@ export function markFailed(state: StoreState, entry: OutboxEntry, reason: string
     for (const message of thread.messages) {
       if (message.id === entry.messageId) message.syncStatus = "failed";
     }
-  } else {
-    refreshStatus(state, thread);
   }
+  refreshStatus(state, thread);
 }
 
 /** Re-queue every failed entry of a thread (keys unchanged); returns how many. */

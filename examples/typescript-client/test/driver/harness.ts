@@ -69,14 +69,29 @@ export class Provider {
     if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
     return (await response.json()) as T;
   }
+
+  /** What another device does: any request as the user of `token`, straight to the provider. */
+  async call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response;
+  }
 }
 
 export interface Sent {
   method: string;
   path: string;
   key: string | null;
+  ifMatch: string | null;
   status: number | null;
-  fault: "offline" | "lost" | null;
+  fault: "offline" | "lost" | "answered" | null;
+  /** When the request arrived and when it was done with (ms, performance.now()). */
+  began: number;
+  ended: number;
 }
 
 interface Rule {
@@ -84,6 +99,8 @@ interface Rule {
   path: RegExp;
   times: number;
   action?: () => Promise<void>;
+  status?: number;
+  retryAfter?: number | null;
 }
 
 function take(rules: Rule[], method: string, path: string): Rule | undefined {
@@ -98,6 +115,7 @@ export class FaultProxy {
   offline = false;
   private readonly lose: Rule[] = [];
   private readonly hooks: Rule[] = [];
+  private readonly answers: Rule[] = [];
   private server: Server | null = null;
   url = "";
 
@@ -111,8 +129,17 @@ export class FaultProxy {
     this.hooks.push({ method, path, times: 1, action });
   }
 
+  /** Answer the next `times` matching requests in the provider's place (a problem+json), with Retry-After if given. */
+  answer(status: number, method: string, path: RegExp, { times = 1, retryAfter = null }: { times?: number; retryAfter?: number | null } = {}): void {
+    this.answers.push({ method, path, times, status, retryAfter });
+  }
+
   creates(path = /^\/threads$/): Sent[] {
     return this.sent.filter((s) => s.method === "POST" && path.test(s.path));
+  }
+
+  requests(method: string, path: RegExp): Sent[] {
+    return this.sent.filter((s) => s.method === method && path.test(s.path));
   }
 
   async start(): Promise<void> {
@@ -133,11 +160,26 @@ export class FaultProxy {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const keyHeader = req.headers["idempotency-key"];
     const key = typeof keyHeader === "string" ? keyHeader : null;
+    const ifMatchHeader = req.headers["if-match"];
+    const ifMatch = typeof ifMatchHeader === "string" ? ifMatchHeader : null;
+    const began = performance.now();
+    const record = (status: number | null, fault: Sent["fault"]): void => {
+      this.sent.push({ method, path, key, ifMatch, status, fault, began, ended: performance.now() });
+    };
     const hook = take(this.hooks, method, path);
     if (hook?.action) await hook.action();
     if (this.offline) {
-      this.sent.push({ method, path, key, status: null, fault: "offline" });
+      record(null, "offline");
       req.socket.destroy();
+      return;
+    }
+    const injected = take(this.answers, method, path);
+    if (injected?.status !== undefined) {
+      record(injected.status, "answered");
+      const headers: Record<string, string> = { "Content-Type": "application/problem+json" };
+      if (injected.retryAfter !== null && injected.retryAfter !== undefined) headers["Retry-After"] = String(injected.retryAfter);
+      res.writeHead(injected.status, headers);
+      res.end(JSON.stringify({ type: "about:blank", title: "Injected", status: injected.status, detail: "the proxy answered" }));
       return;
     }
     const upstream = new URL(req.url ?? "/", this.upstream);
@@ -151,11 +193,11 @@ export class FaultProxy {
       forward.end(Buffer.concat(chunks));
     });
     if (take(this.lose, method, path)) {
-      this.sent.push({ method, path, key, status: answer.status, fault: "lost" });
+      record(answer.status, "lost");
       req.socket.destroy();
       return;
     }
-    this.sent.push({ method, path, key, status: answer.status, fault: null });
+    record(answer.status, null);
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
   }

@@ -37,6 +37,11 @@ const TEMPORARY_ID = "7d3c9a52-4f0e-4a43-9a8a-1d52b1c2a0f1";
 const LOCAL_MESSAGE_ID = "c0a80101-0000-4000-8000-000000000001";
 const CREATED_AT = "2026-11-28T09:15:02.120000Z";
 const BODY = { agent_id: "support-bot", model: "gpt-4o", provider: "openai", title: "Refund for order 1042" };
+const FIRST_ETAG = '"1"';
+// An ETag (RFC 9110: an opaque quoted string, strong or weak).
+const ETAG = '^(W/)?".+"$';
+// The spec's If-Match: an ETag of at most 255 characters.
+const IF_MATCH = '^(W/)?"[!#-~]{0,251}"$';
 
 // The spec's Idempotency-Key: 1..255 printable ASCII, no leading or trailing space.
 const IDEMPOTENCY_KEY = "^[!-~]([ -~]{0,253}[!-~])?$";
@@ -99,13 +104,18 @@ function client(
   });
 }
 
-/** A store a previous page left: one thread, synced under the server's ID. */
+/**
+ * A store a previous page left: one thread, synced under the server's ID, and the
+ * ETag its create's answer carried (a new thread's first version, '"1"' at the
+ * reference provider, which is where the "a thread exists" state's thread is).
+ */
 function storeWithSyncedThread(): string {
   const path = storePath();
   const thread: ServerThread = { id: THREAD_ID, ...BODY, created_at: CREATED_AT, updated_at: CREATED_AT };
   new Store(path, { durable: false }).transaction((state) => {
     state.threads.push(localThread(thread));
     state.currentThreadId = THREAD_ID;
+    state.etags[THREAD_ID] = FIRST_ETAG;
   });
   return path;
 }
@@ -297,18 +307,18 @@ describe("the web client's pact with the threads API", () => {
       });
   });
 
-  test("a rename of a synced thread is a PATCH of its title", async () => {
+  test("a rename of a synced thread is a PATCH of its title, If-Match the ETag the client last saw", async () => {
     await pact
       .addInteraction()
       .given(HOLDS_TOKEN, { token: TOKEN })
       .given("a thread exists", { title: BODY.title })
       .uponReceiving("a request to rename a thread")
       .withRequest("PATCH", fromProviderState("/threads/${thread_id}", `/threads/${THREAD_ID}`), (builder) => {
-        builder.headers({ Authorization: `Bearer ${TOKEN}` }).jsonBody({ title: "Refund approved" });
+        builder.headers({ Authorization: `Bearer ${TOKEN}`, "If-Match": regex(IF_MATCH, FIRST_ETAG) }).jsonBody({ title: "Refund approved" });
       })
       .willRespondWith(200, (builder) => {
         builder
-          .headers({ ETag: regex('^(W/)?".+"$', '"2"') })
+          .headers({ ETag: regex(ETAG, '"2"') })
           .jsonBody(serverThreadBody(fromProviderState("${thread_id}", THREAD_ID), "Refund approved"));
       })
       .executeTest(async (mock) => {
@@ -318,6 +328,7 @@ describe("the web client's pact with the threads API", () => {
         const [thread] = web.threads();
         assert.equal(thread?.title, "Refund approved");
         assert.equal(thread?.syncStatus, "synced");
+        assert.equal(web.etag(THREAD_ID), '"2"', "the next rename's If-Match");
       });
   });
 

@@ -20,7 +20,10 @@ export function tempDir(): string {
 
 export type ClientClass = new (...args: ConstructorParameters<typeof ThreadClient>) => ThreadClient;
 
-/** A page on a store: a client, a fake server and a virtual clock; `reload()` opens the next page. */
+/**
+ * A page on a store: a client, a fake server and a virtual clock; `reload()` opens
+ * the next page, `tab()` another tab on the same store (same server and clock).
+ */
 export class Bench {
   readonly server = new FakeServer();
   readonly clock = new VirtualClock(1_795_857_302);
@@ -33,8 +36,8 @@ export class Bench {
     this.client = this.open();
   }
 
-  open(token = "tok-a"): ThreadClient {
-    const api = new ThreadsApi("http://threads.test", token, { transport: this.server.transport });
+  open(token = "tok-a", tab = "a"): ThreadClient {
+    const api = new ThreadsApi("http://threads.test", token, { transport: this.server.transportFor(tab) });
     return new this.kind(new Store(this.storePath, { durable: false }), api, {
       policy: new RetryPolicy({ base: 0.5, cap: 30, maxAttempts: 5 }),
       clock: this.clock,
@@ -42,9 +45,19 @@ export class Bench {
     });
   }
 
+  /** Another tab on the same store, open at the same time (its requests are recorded as `name`). */
+  tab(name: string, token = "tok-a"): ThreadClient {
+    return this.open(token, name);
+  }
+
   reload(token = "tok-a"): ThreadClient {
     this.client.close();
     this.client = this.open(token);
     return this.client;
   }
+}
+
+export function only<T>(items: T[]): T {
+  if (items.length !== 1) throw new Error(`expected one, got ${items.length}`);
+  return items[0] as T;
 }
