@@ -151,7 +151,6 @@ export function neverApplied(entry: OutboxEntry): boolean {
   );
 }
 
-
 /** Whether the server may hold the thread `create` stands for (this client sent it, or the old client made it). */
 export function mayExistOnServer(create: OutboxEntry): boolean {
   return create.adopt || !neverApplied(create);
@@ -180,7 +179,7 @@ function knownIds(state: StoreState): Set<string> {
 
 /** Whether a create may have made a server thread this store cannot name yet (pull must not add unknown threads then). */
 function unresolvedCreate(state: StoreState): boolean {
-  return state.outbox.some((e) => e.kind === "createThread" && (e.adopt || e.everSent));
+  return state.outbox.some((e) => e.kind === "createThread" && mayExistOnServer(e));
 }
 
 export class ThreadClient {
@@ -725,7 +724,7 @@ export class ThreadClient {
           }
           local.updatedAt = Math.max(local.updatedAt, rfc3339ToMs(item.thread.updated_at));
         }
-        const sendingMessages = state.outbox.some((e) => e.kind === "createMessage" && e.threadId === local.id && e.everSent);
+        const sendingMessages = state.outbox.some((e) => e.kind === "createMessage" && e.threadId === local.id && !neverApplied(e));
         if (!sendingMessages) report.messages += ThreadClient.addMessages(local, item.messages);
       }
       const syncedNow = syncedIds(state);

@@ -246,6 +246,23 @@ describe("pull", () => {
     assert.equal(bench.server.threads.size, 2);
   });
 
+  test("a create the server refused (422) made nothing: it does not hold back threads made elsewhere", async () => {
+    const bench = new Bench();
+    bench.server.answerWith(422, "POST", THREAD_CREATE);
+    bench.client.createThread({ ...THREAD, title: "Refused" });
+    await bench.client.sync();
+    const made = bench.server.make("Made elsewhere");
+    await bench.client.pull();
+    assert.deepEqual(
+      bench.client.threads().map((t) => [t.title, t.syncStatus]),
+      [
+        ["Refused", "failed"],
+        ["Made elsewhere", "synced"],
+      ],
+    );
+    assert.equal(bench.client.thread(made.id)?.id, made.id);
+  });
+
   test("messages made elsewhere go before this tab's unsent ones; none while one of its own has no answer", async () => {
     const bench = new Bench();
     const id = bench.client.createThread({ ...THREAD }).id;
