@@ -16,19 +16,41 @@ proxy forwards to the real provider with httpx and carries out the plan of
 - before: a callback runs in the proxy's thread before forwarding. The suite acts
   there "while the request is in flight", e.g. by sending protocol requests to the
   driver whose client is waiting on this very request. An exception it raises is
-  kept in :attr:`FaultProxy.errors` (the lab re-raises it in the test's thread).
+  kept in :attr:`FaultProxy.errors` (the lab re-raises it in the test's thread);
+- duplicate: forwarded, and once the answer is in, forwarded again (or both at once)
+  to the next upstream; the client gets the first answer;
+- kill during: forwarded; once written to the upstream, an action (SIGKILL the
+  provider) runs in a thread of its own after a random delay; the connection is
+  then reset, answer or not;
+- kill sender: an action (SIGKILL the client) runs, the request is forwarded or not,
+  and the connection is reset.
+
+Several upstreams (``FaultProxy([url, url])``) take requests in turn; one that refuses
+the connection (its process is down) is skipped for the next, like a load balancer.
+When none takes it the connection is reset (fault "upstream").
 """
 
 import socket
 import struct
 import threading
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import httpx
 
-from threadpact.conformance.faults import Faults
+from threadpact.conformance.faults import (
+    DUPLICATE,
+    UPSTREAM,
+    Action,
+    Crash,
+    Exchange,
+    Faults,
+    Plan,
+    Strike,
+    base_urls,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -48,13 +70,16 @@ HOP_BY_HOP = frozenset(
 
 
 class FaultProxy(Faults):
-    """An HTTP/1.1 proxy on a loopback port in front of ``upstream``, with the lab's faults."""
+    """An HTTP/1.1 proxy on a loopback port in front of ``upstream`` (one base URL, or
+    several taken in turn), with the lab's faults; ``seed`` seeds its random choices."""
 
-    def __init__(self, upstream: str, *, port: int = 0) -> None:
-        super().__init__()
-        self.upstream = upstream.rstrip("/")
+    def __init__(
+        self, upstream: str | Sequence[str], *, port: int = 0, seed: int | None = None
+    ) -> None:
+        super().__init__(seed=seed)
+        self.set_upstreams(upstream)
         self.errors: list[BaseException] = []
-        """Exceptions raised by ``before`` callbacks, in order."""
+        """Exceptions raised by ``before``, ``kill_during`` and ``kill_sender`` actions."""
         self._http = httpx.Client(verify=False, timeout=60.0)  # loopback HTTP; no CA bundle
         self._server = _Server(("127.0.0.1", port), _Handler, self)
         self._thread = threading.Thread(
@@ -67,11 +92,75 @@ class FaultProxy(Faults):
         """Where a client reaches the provider through the proxy."""
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def upstream(self) -> str:
+        """The first upstream (the only one, unless several were given)."""
+        return self.upstreams[0]
+
+    @upstream.setter
+    def upstream(self, url: str) -> None:
+        self.set_upstreams(url)
+
+    def set_upstreams(self, urls: str | Sequence[str]) -> None:
+        """Forward to these base URLs from now on (at least one), in turn."""
+        if not base_urls(urls):
+            raise ValueError("a proxy needs at least one upstream")
+        super().set_upstreams(urls)
+
     def forward(
         self, method: str, target: str, headers: httpx.Headers, body: bytes
     ) -> httpx.Response:
         """Send a request on to the provider and read its whole answer."""
-        return self._http.request(method, self.upstream + target, headers=headers, content=body)
+        exchange = self.exchange(self.upstreams, method, target, headers, body)
+        if exchange.response is None:
+            assert exchange.error is not None
+            raise exchange.error
+        return exchange.response
+
+    def exchange(
+        self,
+        upstreams: Sequence[str],
+        method: str,
+        target: str,
+        headers: httpx.Headers,
+        body: bytes,
+        strike: Strike | None = None,
+    ) -> Exchange:
+        """Send a request to the first of ``upstreams`` (all of :attr:`upstreams` if
+        empty) that takes the connection, the next one when one is refused, and read its
+        whole answer. A failure after the connection was taken is not retried (the
+        request may have arrived). ``strike`` starts its countdown once it was written.
+        """
+        failure: httpx.TransportError | None = None
+        for base in upstreams or self.upstreams:
+            request = self._http.build_request(method, base + target, headers=headers, content=body)
+            if strike is not None:
+                request = strike.arm(request)
+            try:
+                return Exchange(base, self._http.send(request))
+            except httpx.ConnectError as exc:
+                failure = exc
+            except httpx.TransportError as exc:
+                return Exchange(base, None, exc)
+        return Exchange(None, None, failure)
+
+    def act(self, action: Action, request: httpx.Request) -> None:
+        """Run a rule's action, keeping what it raises in :attr:`errors`."""
+        try:
+            action(request)
+        except BaseException as exc:
+            self.errors.append(exc)
+
+    def crash(self, action: Crash) -> None:
+        """Run a kill rule's action, keeping what it raises in :attr:`errors`."""
+        try:
+            action()
+        except BaseException as exc:
+            self.errors.append(exc)
+
+    def first_target(self, plan: Plan) -> str:
+        """The upstream a planned request is tried on first."""
+        return plan.upstreams[0] if plan.upstreams else self.upstream
 
     def shutdown(self) -> None:
         """Stop listening, reset open connections, close the upstream client."""
@@ -170,13 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
         plan = proxy.plan(method, path)
         if plan.before:
             request = httpx.Request(
-                method, proxy.upstream + self.path, headers=headers, content=body
+                method, proxy.first_target(plan) + self.path, headers=headers, content=body
             )
             for action in plan.before:
-                try:
-                    action(request)
-                except BaseException as exc:
-                    proxy.errors.append(exc)
+                proxy.act(action, request)
         if plan.offline:
             proxy.record(method, path, headers, None, "offline", began=began)
             self._drop()
@@ -189,16 +275,98 @@ class _Handler(BaseHTTPRequestHandler):
                 plan.answer.status, httpx.Headers(plan.answer.headers()), plan.answer.body(path)
             )
             return
-        try:
-            response = proxy.forward(method, self.path, headers, body)
-        except httpx.TransportError:
-            proxy.record(method, path, headers, None, "upstream", began=began)
+        if plan.sender is not None:
+            proxy.crash(plan.sender.action)
+            self._forward_unanswered(plan, headers, body, None, began)
+            return
+        if plan.kill is not None:
+            strike = Strike(plan.kill)
+            self._forward_unanswered(plan, headers, body, strike, began)
+            return
+        self._forward(plan, headers, body, began)
+
+    def _send(
+        self,
+        upstreams: Sequence[str],
+        headers: httpx.Headers,
+        body: bytes,
+        strike: Strike | None = None,
+    ) -> Exchange:
+        return self.server.proxy.exchange(upstreams, self.command, self.path, headers, body, strike)
+
+    def _forward_unanswered(
+        self,
+        plan: Plan,
+        headers: httpx.Headers,
+        body: bytes,
+        strike: Strike | None,
+        began: float,
+    ) -> None:
+        """Kill sender or kill during: forward (or not), never answer."""
+        proxy, path = self.server.proxy, urlsplit(self.path).path
+        exchange = Exchange(None, None)
+        if plan.forwards:
+            exchange = self._send(plan.upstreams, headers, body, strike)
+        fault = plan.fault
+        if strike is not None:
+            if not strike.finish():
+                fault = UPSTREAM  # no upstream took it: nothing to kill
+            proxy.errors.extend(strike.errors)
+        proxy.record(
+            self.command,
+            path,
+            headers,
+            exchange.status,
+            fault,
+            began=began,
+            upstream=exchange.upstream,
+        )
+        self._drop()
+
+    def _forward(self, plan: Plan, headers: httpx.Headers, body: bytes, began: float) -> None:
+        """Forward (once, or twice for a duplicate) and answer unless the answer is lost."""
+        proxy, method, path = self.server.proxy, self.command, urlsplit(self.path).path
+        copies: list[tuple[float, Exchange]] = []
+
+        def deliver_copy() -> None:
+            copy_began = time.monotonic()
+            copies.append((copy_began, self._send(plan.copy_upstreams, headers, body)))
+
+        concurrent: threading.Thread | None = None
+        if plan.duplicate is not None and plan.duplicate.concurrent:
+            concurrent = threading.Thread(
+                target=deliver_copy, name="fault-proxy-duplicate", daemon=True
+            )
+            concurrent.start()
+        exchange = self._send(plan.upstreams, headers, body)
+        fault = plan.fault if exchange.response is not None else UPSTREAM
+        proxy.record(
+            method,
+            path,
+            headers,
+            exchange.status,
+            fault,
+            began=began,
+            upstream=exchange.upstream,
+        )
+        if plan.duplicate is not None and concurrent is None and exchange.response is not None:
+            deliver_copy()
+        if concurrent is not None:
+            concurrent.join()
+        for copy_began, copy in copies:
+            proxy.record(
+                method,
+                path,
+                headers,
+                copy.status,
+                DUPLICATE,
+                began=copy_began,
+                upstream=copy.upstream,
+            )
+        if exchange.response is None or plan.lose:
             self._drop()
             return
-        proxy.record(method, path, headers, response.status_code, plan.fault, began=began)
-        if plan.lose:
-            self._drop()
-            return
+        response = exchange.response
         self._reply(response.status_code, response.headers, response.content)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _proxy
