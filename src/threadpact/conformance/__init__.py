@@ -7,13 +7,15 @@ the broken rule in every failure. ``threadpact check-client module:factory`` or
 ``threadpact check-client --driver CMD`` runs it (see :mod:`.runner`); plain pytest
 runs it too, from any directory::
 
-    python -m pytest -p threadpact.conformance.plugin --pyargs threadpact.conformance.suite \\
+    python -m pytest -p threadpact.conformance.plugin \\
+        --pyargs threadpact.conformance.scenarios \\
         --client mypkg.adapter:make_client [--postgres-url postgresql://...]
-    python -m pytest -p threadpact.conformance.plugin --pyargs threadpact.conformance.suite \\
-        --driver "node driver.mjs"
+    python -m pytest -p threadpact.conformance.plugin \\
+        --pyargs threadpact.conformance.scenarios --driver "node driver.mjs"
 
-Modules: :mod:`.suite` (the scenarios), :mod:`.plugin` (pytest options and hooks),
-:mod:`.fixtures` (a live provider per backend, a fresh user, the lab), :mod:`.lab`
+Modules: :mod:`.scenarios` (the scenarios, a module per area of the contract),
+:mod:`.plugin` (pytest options and hooks), :mod:`.fixtures` (a live provider per
+backend, a fresh user, the lab), :mod:`.lab`
 (the bench a scenario works on), :mod:`.openers` (a factory or a driver behind the
 lab), :mod:`.faults` (the one fault and record interface), :mod:`.transports` and
 :mod:`.proxy` (the faults as an httpx transport, and as an HTTP proxy),

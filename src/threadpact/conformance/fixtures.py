@@ -42,6 +42,12 @@ USERS = 400
 TOKENS = {f"client-user-{n}": f"client-test-token-{n}" for n in range(USERS)}
 """Principal to bearer token, for every user the live provider knows."""
 _next_user = itertools.count()
+KEY_RETENTION_SECONDS = 1.0
+"""How long the live provider keeps a key once its resource is gone (short, so that a
+scenario can retry a create past the window in real time)."""
+PURGE_INTERVAL_SECONDS = 1.0
+"""How often the reference provider purges expired keys with that retention."""
+KEY_RETENTION_VARIABLE = "THREADPACT_KEY_RETENTION_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,9 @@ class Live:
 
 
 def start_live(database_url: str, log: Path, port: int | None = None) -> Server:
-    """Start a provider that knows every test user's token."""
-    return start_provider(database_url, log, tokens=TOKENS, port=port)
+    """Start a provider that knows every test user's token, with a short key retention."""
+    env = {KEY_RETENTION_VARIABLE: f"{KEY_RETENTION_SECONDS:g}"}
+    return start_provider(database_url, log, tokens=TOKENS, port=port, env=env)
 
 
 @pytest.fixture(scope="session")

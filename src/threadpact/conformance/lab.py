@@ -56,6 +56,7 @@ class Lab:
     """An opener for one more tab on the same store (a process of its own for a driver)."""
     current: ClientUnderTest | None = None
     tabs: list[Opener] = field(default_factory=list)
+    _tab_openers: dict[int, Opener] = field(default_factory=dict, repr=False)
 
     def open(self, token: str | None = None) -> ClientUnderTest:
         """A new client on the store (closing the previous one: a page reload)."""
@@ -67,7 +68,16 @@ class Lab:
         another tab of the same browser (its own process, for a driver)."""
         opener = self.new_opener()
         self.tabs.append(opener)
-        return opener.open(token or self.token)
+        client = opener.open(token or self.token)
+        self._tab_openers[id(client)] = opener
+        return client
+
+    def close_tab(self, client: ClientUnderTest) -> None:
+        """Close a tab :meth:`open_tab` opened (its client is closed; the others stay open)."""
+        opener = self._tab_openers.pop(id(client), None)
+        if opener is None:
+            raise ValueError("close_tab closes only a client that open_tab opened")
+        opener.close()
 
     def close(self) -> None:
         """Close the client this lab opened last, and every extra tab."""

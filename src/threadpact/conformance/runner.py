@@ -16,7 +16,8 @@ from pathlib import Path
 from threadpact.conformance import POSTGRES_VARIABLE
 
 PACKAGE = Path(__file__).resolve().parent
-SUITE = PACKAGE / "suite.py"
+SUITE = PACKAGE / "scenarios"
+"""The scenarios' package: pytest collects every ``test_*.py`` module in it."""
 PLUGIN = "threadpact.conformance.plugin"
 UNNEEDED_PLUGINS = ("cacheprovider", "schemathesis", "hypothesispytest", "pact", "typeguard")
 """pytest plugins the suite does not use; not loading them saves seconds per run."""
