@@ -5,10 +5,12 @@
     mapping.py   LocalThread <-> ServerThread, LocalMessage <-> Message (only here)
     outbox.py    queued changes; backoff.py, the retry schedule; clock.py, time
     swap.py      what a send's outcome changes in the store (the ID swap)
-    sync.py      the engine: optimistic actions, outbox draining, manual retry
+    local.py     the user's actions: local, atomic, offline-safe
+    sync.py      the engine: outbox draining, online(), manual retry, pull()
+    pull.py      what changed on the server elsewhere, and the old client's twins
     legacy.py    migration of the old client's localStorage data
     adapter.py   the protocol the conformance suite drives clients through
-    invariants.py, conformance.py   the consumer rules as checks, and their runner
+    invariants.py   the consumer rules, named, and the checks after a sync
 
 Nothing here imports pact or schemathesis.
 """

@@ -206,7 +206,9 @@ class SyncEngine(LocalThreads):
                 resting = frozenset(
                     e for e, count in failures.items() if count >= self.policy.max_attempts
                 )
-                deadline = next_deadline(self.store.snapshot().outbox, resting)
+                outbox = self.store.snapshot().outbox
+                unsendable = {e.id for e in outbox if not self._may_send(e)}
+                deadline = next_deadline(outbox, resting | unsendable)
                 if deadline is None:
                     return report
                 wait = max(deadline - self.clock.now(), 0.0)
