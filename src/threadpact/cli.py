@@ -23,6 +23,7 @@ COMMANDS = (
     "fuzz",
     "rules",
     "check_client",
+    "campaign",
     "serve",
 )
 
