@@ -89,3 +89,18 @@ def test_a_broken_typescript_client_is_caught_naming_the_rule(variant: str, rule
     done = check_client("--driver", f"{DRIVER} --broken {variant}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert rule in done.stdout
+
+
+def test_the_typescript_client_survives_the_fault_campaign(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "threadpact", "campaign", "--reference", "--driver", DRIVER,
+        "--examples", "25", "--steps", "30", "--seed", "2", "--report", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=CLIENT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "campaign.json").read_text())
+    assert report["anomalies"] == []
+    assert sum(report["operations"].values()) >= 100, report["operations"]
+    assert report["faults"], report

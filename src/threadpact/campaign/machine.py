@@ -110,7 +110,6 @@ def campaign_machine(
         def __init__(self) -> None:
             super().__init__()
             world.begin()
-            tally.examples += 1
             self.history = History()
             self.keys: dict[str, tuple[str, str]] = {}
             """Idempotency-Key (temporary or message ID) -> (kind, origin or content)."""
@@ -342,6 +341,7 @@ def campaign_machine(
         # -- the end of every example ----------------------------------------------------------
 
         def teardown(self) -> None:
+            tally.examples += 1
             world.heal_network()
             for tab in tabs:
                 if not tab.alive:

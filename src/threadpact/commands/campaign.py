@@ -20,7 +20,9 @@ from threadpact.errors import UsageError
 
 
 def faults_argument(text: str) -> frozenset[str]:
-    """``--faults a,b``: known fault names only."""
+    """``--faults a,b``: known fault names only; ``none`` runs the campaign without faults."""
+    if text.strip() == "none":
+        return frozenset()
     chosen = frozenset(part.strip() for part in text.split(",") if part.strip())
     unknown = sorted(chosen - set(FAULT_NAMES))
     if unknown or not chosen:
@@ -86,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         except (SetupError, ProviderStartError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UsageError(f"campaign could not start: {first}") from None
-        setup = Setup(running.provider, client_words, running.database, sorted(args.faults))
+        setup = Setup(
+            running.provider, client_words, running.database, sorted(args.faults) or ["none"]
+        )
         written = write_report(outcome, setup, report_dir)
     print(f"campaign: {summary(outcome)}")
     for path in written:
@@ -145,7 +149,8 @@ def register(commands: Any) -> None:
         type=faults_argument,
         default=frozenset(FAULT_NAMES),
         metavar="A,B",
-        help=f"the faults to inject (default all: {','.join(FAULT_NAMES)})",
+        help=f"the faults to inject (default all: {','.join(FAULT_NAMES)}; none: a baseline "
+        "without faults)",
     )
     parser.add_argument(
         "--report",
