@@ -42,7 +42,12 @@ class LocalMessage(BaseModel):
     """
     syncStatus: Annotated[Literal["pending", "synced", "failed"], Field(examples=["pending"])]
     """
-    Where a local thread stands with the server.
+    Where a local thread stands with the server. `pending`: a change of it (its
+    create, a rename, a message) is queued, however long the network has been
+    down; being offline, a 5xx, a 409 or a 429 never fail it. `failed`: a change
+    of it, its own or one of its messages', was refused for good (400, 401, 404,
+    422) and waits for a manual retry. `synced`: nothing of it is queued.
+
     """
     clientId: str | None = None
     """
@@ -86,7 +91,12 @@ class LocalThread(BaseModel):
     """
     syncStatus: Annotated[Literal["pending", "synced", "failed"], Field(examples=["pending"])]
     """
-    Where a local thread stands with the server.
+    Where a local thread stands with the server. `pending`: a change of it (its
+    create, a rename, a message) is queued, however long the network has been
+    down; being offline, a 5xx, a 409 or a 429 never fail it. `failed`: a change
+    of it, its own or one of its messages', was refused for good (400, 401, 404,
+    422) and waits for a manual retry. `synced`: nothing of it is queued.
+
     """
     syncError: str | None = None
     """

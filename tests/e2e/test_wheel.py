@@ -262,7 +262,18 @@ def test_the_actions_scripts_run_the_gate_and_fill_the_job_summary(
 
 @pytest.mark.parametrize(
     "command",
-    ["init", "gate", "generate", "lint", "crosscheck", "verify", "fuzz", "check-client", "serve"],
+    [
+        "init",
+        "gate",
+        "generate",
+        "lint",
+        "crosscheck",
+        "verify",
+        "fuzz",
+        "check-client",
+        "campaign",
+        "serve",
+    ],
 )
 def test_every_command_starts_from_the_wheel_outside_any_checkout(
     tmp_path: Path, venv: Path, command: str

@@ -300,7 +300,11 @@ export interface components {
          */
         Content: string;
         /**
-         * @description Where a local thread stands with the server.
+         * @description Where a local thread stands with the server. `pending`: a change of it (its
+         *     create, a rename, a message) is queued, however long the network has been
+         *     down; being offline, a 5xx, a 409 or a 429 never fail it. `failed`: a change
+         *     of it, its own or one of its messages', was refused for good (400, 401, 404,
+         *     422) and waits for a manual retry. `synced`: nothing of it is queued.
          * @example pending
          * @enum {string}
          */

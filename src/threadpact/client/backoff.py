@@ -1,4 +1,4 @@
-"""The retry schedule: exponential backoff with jitter and a retry limit."""
+"""The retry schedule: exponential backoff with jitter, and how many tries one sync run makes."""
 
 from dataclasses import dataclass
 
