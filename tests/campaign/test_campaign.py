@@ -99,6 +99,9 @@ def test_a_provider_committing_thread_and_key_apart_is_caught(
     assert "killed mid create" in anomaly.script, anomaly.script
     assert "create" in anomaly.script.splitlines()[0], anomaly.script
     assert len(anomaly.script.splitlines()) <= 15, anomaly.script  # shrunk
+    steps = outcome.found.steps
+    assert steps[0] == "state = Campaign()", steps  # Hypothesis's own form of the same run
+    assert any(step.startswith("state.kill_provider(") for step in steps), steps
 
 
 def test_a_client_that_saves_after_sending_is_caught(tmp_path: Path) -> None:

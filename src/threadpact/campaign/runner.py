@@ -11,13 +11,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.errors import FlakyFailure
+from hypothesis.reporting import with_reporter
 from hypothesis.stateful import get_state_machine_test
 
 from threadpact.campaign.kinds import FAULTS
@@ -81,7 +82,8 @@ class Outcome:
 
 
 def hypothesis_settings(examples: int, steps: int) -> settings:
-    """Quiet, no example database, no deadline: the world is real and slow."""
+    """No example database, no deadline (the world is real and slow); what Hypothesis
+    reports goes to the campaign's reporter, not to stdout."""
     return settings(
         max_examples=examples,
         stateful_step_count=steps,
@@ -91,21 +93,40 @@ def hypothesis_settings(examples: int, steps: int) -> settings:
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
         report_multiple_bugs=False,
         print_blob=False,
-        verbosity=Verbosity.quiet,
+        verbosity=Verbosity.normal,
     )
 
 
-def found_in(error: BaseException) -> Found | None:
-    """The anomaly a Hypothesis failure carries, if it is one."""
+def found_in(error: BaseException, reported: list[str]) -> Found | None:
+    """The anomaly a Hypothesis failure carries, if it is one, with the steps Hypothesis
+    gave for the minimal example (``state = Campaign()``, ``state.create(number=0)``...):
+    from the failure's notes, else from what it reported."""
     flaky = isinstance(error, FlakyFailure)
     candidates: list[BaseException] = [error]
     if isinstance(error, BaseExceptionGroup):
         candidates += list(error.exceptions)
     for candidate in candidates:
         if isinstance(candidate, CampaignAnomaly):
-            notes = [*getattr(error, "__notes__", []), *getattr(candidate, "__notes__", [])]
-            return Found(candidate, [str(n) for n in notes], flaky)
+            notes = [*getattr(candidate, "__notes__", []), *getattr(error, "__notes__", [])]
+            lines = [line for note in notes for line in str(note).splitlines()] or reported
+            starts = [i for i, line in enumerate(lines) if line.startswith("state = ")]
+            first = starts[-1] if starts else 0
+            steps = [
+                line
+                for line in lines[first:]
+                if line.startswith("state") and "count_step" not in line
+            ]
+            return Found(candidate, steps, flaky)
     return None
+
+
+def collector(into: list[str]) -> Callable[[object], None]:
+    """A Hypothesis reporter that keeps the lines it is given."""
+
+    def keep(text: object) -> None:
+        into.extend(str(text).splitlines())
+
+    return keep
 
 
 def run_examples(
@@ -119,10 +140,12 @@ def run_examples(
     found: Found | None = None
     while (size := budget.left(tally.examples, time.monotonic() - started)) > 0:
         test = get_state_machine_test(machine, settings=hypothesis_settings(size, budget.steps))
+        reported: list[str] = []
         try:
-            seed(campaign_seed * 1_000_003 + batch)(test)()
+            with with_reporter(collector(reported)):
+                seed(campaign_seed * 1_000_003 + batch)(test)()
         except Exception as exc:
-            found = found_in(exc)
+            found = found_in(exc, reported)
             if found is None:
                 raise
             break
