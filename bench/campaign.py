@@ -39,16 +39,18 @@ class Plan:
     """How big each campaign is."""
 
     examples: int = 1500
+    baseline_examples: int = 150
+    """Without faults every step is an operation: fewer examples give the rate."""
     steps: int = 40
     seed: int = 1
     timeout: float = 1800.0
 
 
 FULL = Plan()
-QUICK = Plan(examples=60, timeout=600.0)
+QUICK = Plan(examples=60, baseline_examples=20, timeout=600.0)
 
 
-def one_campaign(plan: Plan, extra: list[str]) -> dict[str, Any]:
+def one_campaign(plan: Plan, examples: int, extra: list[str]) -> dict[str, Any]:
     """Run one campaign; its report's figures and the process's wall time."""
     with tempfile.TemporaryDirectory(prefix="threadpact-bench-campaign-") as scratch:
         report = Path(scratch) / "report"
@@ -57,7 +59,7 @@ def one_campaign(plan: Plan, extra: list[str]) -> dict[str, Any]:
             "campaign",
             "--reference",
             "--examples",
-            str(plan.examples),
+            str(examples),
             "--steps",
             str(plan.steps),
             "--seed",
@@ -94,19 +96,25 @@ def run(quick: bool = False) -> Outcome:
     outcome.data["machine_before"] = machine()
     meter = CpuMeter()
     postgres = os.environ.get("THREADPACT_TEST_POSTGRES_URL")
-    cases: list[tuple[str, list[str]]] = [
-        ("sqlite, no faults (baseline)", ["--faults", "none"]),
-        ("sqlite, every fault", []),
+    cases: list[tuple[str, int, list[str]]] = [
+        ("sqlite, no faults (baseline)", plan.baseline_examples, ["--faults", "none"]),
+        ("sqlite, every fault", plan.examples, []),
     ]
     if postgres:
-        cases.append(("postgres, 2 provider processes, every fault", ["--postgres-url", postgres]))
+        cases.append(
+            (
+                "postgres, 2 provider processes, every fault",
+                plan.examples,
+                ["--postgres-url", postgres],
+            )
+        )
     else:
         outcome.notes.append("THREADPACT_TEST_POSTGRES_URL unset: no PostgreSQL campaign")
     results: dict[str, dict[str, Any]] = {}
-    for name, extra in cases:
-        progress(f"campaign: {name}, {plan.examples} examples of {plan.steps} steps")
+    for name, examples, extra in cases:
+        progress(f"campaign: {name}, {examples} examples of {plan.steps} steps")
         try:
-            results[name] = one_campaign(plan, extra)
+            results[name] = one_campaign(plan, examples, extra)
         except (RuntimeError, OSError) as exc:
             outcome.errors.append(f"{name}: {exc}")
             outcome.rows.append(Row("campaign", name, f"error: {exc}"[:300]))

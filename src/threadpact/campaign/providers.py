@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from threadpact.children import STOP_GRACE_SECONDS, free_port, stop_group
-from threadpact.conformance.processes import TOKENS_VARIABLE, tokens_setting
+from threadpact.children import STOP_GRACE_SECONDS, free_port, stop_group, wait_until_answering
+from threadpact.conformance.processes import TOKENS_VARIABLE, serve_command, tokens_setting
 
 LOG_TAIL_LINES = 30
 START_ATTEMPTS = 3
@@ -213,17 +213,7 @@ class ProviderPool:
         setting = {TOKENS_VARIABLE: tokens_setting(tokens)}
 
         def launch(port: int) -> tuple[list[str], dict[str, str]]:
-            command = [
-                sys.executable,
-                "-m",
-                "threadpact",
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                database_url,
-                *extra,
-            ]
+            command = serve_command(port, database_url, extra)
             return command, {**os.environ, **setting, **(env or {})}
 
         return cls(
@@ -423,19 +413,14 @@ class ProviderPool:
         assert process is not None
         url = f"http://127.0.0.1:{slot.port}{self.ready_path}"
         deadline = deadline or time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            code = process.poll()
-            if code is not None:
-                raise ProviderStartError(
-                    f"provider {index} exited with code {code} before it was ready; "
-                    f"its last lines ({slot.log}):\n{log_tail(slot.log)}"
-                )
-            try:
-                if httpx.get(url, timeout=2).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        code = wait_until_answering(process, url, deadline)
+        if code is None:
+            return
+        if code != -1:
+            raise ProviderStartError(
+                f"provider {index} exited with code {code} before it was ready; "
+                f"its last lines ({slot.log}):\n{log_tail(slot.log)}"
+            )
         stop_group(process, grace=0)
         raise ProviderStartError(
             f"provider {index} was not ready within {self.ready_timeout:g}s (GET {url} "

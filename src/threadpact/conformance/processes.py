@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from threadpact.children import free_port
+from threadpact.children import free_port, wait_until_answering
 
 TOKENS_VARIABLE = "THREADPACT_TOKENS"
 """The provider setting that lists the bearer tokens it accepts."""
@@ -77,17 +77,28 @@ def start_process(
     )
     handle.close()
     server = Server(process, f"http://127.0.0.1:{port}", log, accepted)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command} exited {process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(server.base_url + ready_path, timeout=2).status_code < 500:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
+    code = wait_until_answering(process, server.base_url + ready_path, time.monotonic() + timeout)
+    if code is None:
+        return server
+    if code != -1:
+        raise RuntimeError(f"{command} exited {code}:\n{server.output()}")
     server.stop()
     raise RuntimeError(f"{command} did not answer within {timeout}s:\n{server.output()}")
+
+
+def serve_command(port: int, database_url: str, extra: Sequence[str] = ()) -> list[str]:
+    """The command line of the reference provider (``threadpact serve``) on ``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "threadpact",
+        "serve",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        *extra,
+    ]
 
 
 def start_provider(
@@ -101,15 +112,6 @@ def start_provider(
 ) -> Server:
     """Start the reference provider (``threadpact serve``) on a free port."""
     port = port or free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "threadpact",
-        "serve",
-        "--port",
-        str(port),
-        "--database-url",
-        database_url,
-        *extra,
-    ]
-    return start_process(command, port, log, env, tokens=tokens, cwd=cwd)
+    return start_process(
+        serve_command(port, database_url, extra), port, log, env, tokens=tokens, cwd=cwd
+    )

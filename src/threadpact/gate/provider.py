@@ -19,9 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import httpx
-
-from threadpact.children import free_port, stop_group
+from threadpact.children import free_port, stop_group, wait_until_answering
 from threadpact.config import Provider
 from threadpact.errors import UsageError
 
@@ -106,20 +104,14 @@ def wait_ready(
 ) -> None:
     """Return once the provider answers its ready path below 500; else a usage error."""
     url = base_url + provider.ready_path
-    deadline = time.monotonic() + provider.ready_timeout
-    while time.monotonic() < deadline:
-        code = process.poll()
-        if code is not None:
-            raise UsageError(
-                f"the provider command exited with code {code} before it was ready; "
-                f"its last lines:\n{log_tail(log)}"
-            )
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+    code = wait_until_answering(process, url, time.monotonic() + provider.ready_timeout, poll=0.1)
+    if code is None:
+        return
+    if code != -1:
+        raise UsageError(
+            f"the provider command exited with code {code} before it was ready; "
+            f"its last lines:\n{log_tail(log)}"
+        )
     raise UsageError(
         f"the provider was not ready within {provider.ready_timeout:g}s "
         f"(GET {url} never answered below 500; provider.ready-path and provider.ready-timeout "
