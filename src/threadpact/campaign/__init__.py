@@ -11,4 +11,6 @@
     runner.py     examples until the budget is spent; the shrunk anomaly, if any
     setup.py      the provider and client a command line and configuration name
     report.py     campaign.md and campaign.json
+
+``threadpact campaign`` (threadpact.commands.campaign) runs it.
 """
