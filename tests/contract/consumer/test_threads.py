@@ -289,6 +289,16 @@ def test_pull_brings_in_threads_made_elsewhere(pact: Pact, engine_for: EngineFac
         .with_body({"items": match.each_like(thread_body()), "next_cursor": None}, JSON)
     )
     (
+        pact.upon_receiving("a request to read a thread")
+        .given(*authenticated())
+        .given(STATE_THREAD_WITH_MESSAGES, {"count": 2})
+        .with_request("GET", thread_path())
+        .with_header("Authorization", AUTH)
+        .will_respond_with(200)
+        .with_header("ETag", match.regex('"1"', regex=r'^(W/)?".+"$'))
+        .with_body(thread_body(state_id="${thread_id}"), JSON)
+    )
+    (
         pact.upon_receiving("a request to list a thread's messages")
         .given(*authenticated())
         .given(STATE_THREAD_WITH_MESSAGES, {"count": 2})
