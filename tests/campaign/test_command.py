@@ -66,9 +66,9 @@ def test_a_broken_client_fails_with_the_anomaly_and_its_run(tmp_path: Path) -> N
         "--faults",
         "kill-tab",
         "--examples",
-        "40",
+        "120",
         "--steps",
-        "10",
+        "12",
         "--report",
         str(tmp_path / "out"),
         cwd=ROOT,
@@ -80,6 +80,8 @@ def test_a_broken_client_fails_with_the_anomaly_and_its_run(tmp_path: Path) -> N
     report = json.loads((tmp_path / "out" / "campaign.json").read_text())
     assert {a["kind"] for a in report["anomalies"]} & {"lost", "orphaned"}
     assert "create" in report["run"]
+    assert len(report["run"].splitlines()) <= 15, report["run"]  # shrunk
+    assert report["hypothesis_steps"][0] == "state = Campaign()", report["hypothesis_steps"]
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,7 @@ def campaign_machine(
             self.keys: dict[str, tuple[str, str]] = {}
             """Idempotency-Key (temporary or message ID) -> (kind, origin or content)."""
             self.active: Tab | None = None
+            self.last_tab: Tab | None = None
             self.first: dict[str, int] = {u.name: len(u.proxy.sent) for u in world.users}
             """Where this example's requests start in each user's record."""
 
@@ -146,6 +147,7 @@ def campaign_machine(
                 completed = False  # the client refused (e.g. the thread was just deleted)
             finally:
                 self.active = None
+                self.last_tab = tab
             self.history.record(
                 Action(len(self.history), tab.user, tab.number, op, origin, value, completed)
             )
@@ -328,12 +330,14 @@ def campaign_machine(
             where = "after it reached the server" if forward else "before it reached the server"
             self.fault(name, "sender-killed", f"the tab sending the next {aim} is killed {where}")
 
-        @rule(number=tab_numbers, chance=rarely)
+        @rule(number=tab_numbers, chance=rarely, last=st.booleans())
         @precondition(injects("kill-tab"))
-        def kill_tab(self, number: int, chance: int) -> None:
+        def kill_tab(self, number: int, chance: int, last: bool) -> None:
+            """Kill a tab between two actions: the one named, or (``last``) the tab that
+            acted last, whose own work is the likeliest to be unsaved or in flight."""
             if chance:
                 return
-            tab = tabs[number]
+            tab = self.last_tab if last and self.last_tab is not None else tabs[number]
             tab.kill()
             tally.faults["tab-killed"] += 1
             self.fault(tab.user, "tab-killed", f"{tab.name} is killed between two actions")
