@@ -4,6 +4,7 @@ report and exit codes, a broken client's anomaly on stderr, and usage errors."""
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ ready-path = "/healthz"
 env = { THREADPACT_TOKENS = "${THREADPACT_TOKEN_A}=alice,${THREADPACT_TOKEN_B}=bob" }
 
 [client]
-driver = "python -m threadpact.conformance.refdriver"
+driver = "{python} -m threadpact.conformance.refdriver"
 """
 
 
@@ -41,7 +42,10 @@ def campaign(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_configured_provider_and_driver_survive_and_the_report_says_what_ran(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "threadpact.toml").write_text(CONFIG)
+    python = shlex.quote(sys.executable)
+    (tmp_path / "threadpact.toml").write_text(
+        CONFIG.replace("{python} -m threadpact.conformance", f"{python} -m threadpact.conformance")
+    )
     done = campaign("--examples", "12", "--steps", "20", "--seed", "3", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.match(r"campaign: 1[2-9] examples", done.stdout), (
@@ -52,7 +56,7 @@ def test_a_configured_provider_and_driver_survive_and_the_report_says_what_ran(
     assert report["anomalies"] == []
     assert report["examples"] >= 12
     assert sum(report["operations"].values()) > 0
-    assert report["setup"]["client"] == "driver `python -m threadpact.conformance.refdriver`"
+    assert report["setup"]["client"] == f"driver `{python} -m threadpact.conformance.refdriver`"
     assert "{port}" in report["setup"]["provider"]  # the configured command, not the reference
     markdown = (tmp_path / "reports" / "campaign.md").read_text()
     assert "| faults that fired | count |" in markdown
@@ -82,6 +86,14 @@ def test_a_broken_client_fails_with_the_anomaly_and_its_run(tmp_path: Path) -> N
     assert "create" in report["run"]
     assert len(report["run"].splitlines()) <= 15, report["run"]  # shrunk
     assert report["hypothesis_steps"][0] == "state = Campaign()", report["hypothesis_steps"]
+
+
+def test_a_client_driver_that_cannot_start_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = campaign("--reference", "--driver", "no-such-driver-command", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("threadpact: campaign could not start: the client"), lines[0]
 
 
 @pytest.mark.parametrize(

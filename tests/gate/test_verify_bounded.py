@@ -1,5 +1,6 @@
 """`threadpact verify` ends within its deadline whatever the provider does, and says why."""
 
+import json
 import time
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from tests.fixtures.processes import ROOT, Server, run_threadpact
 from tests.gate.faulty_providers import start_faulty
 
 PACTS = str(ROOT / "contracts")
+INTERACTIONS = sum(
+    len(json.loads(path.read_text())["interactions"])
+    for path in (ROOT / "contracts").glob("*.json")
+)
+"""How many interactions the committed pacts hold: each needs its provider state."""
 
 
 def verify(server: Server, *args: str) -> tuple[int, str, str, float]:
@@ -41,8 +47,8 @@ def test_a_state_endpoint_answering_500_is_a_finding_per_interaction(faulty: Ser
     assert "the state could not be built" in out  # the provider's body
     assert "interaction: PATCH /threads/" in out
     # Interactions whose states are all... failing still each get their own finding; none hangs.
-    assert out.count("[pact.state-setup]") == 10
-    assert "verify: failed: 10 of 10 interaction(s)" in out
+    assert out.count("[pact.state-setup]") == INTERACTIONS
+    assert f"verify: failed: {INTERACTIONS} of {INTERACTIONS} interaction(s)" in out
     assert "Provider setup state change" not in out + err  # the verifier's own noise
 
 
@@ -57,7 +63,7 @@ def test_a_state_endpoint_that_never_answers_is_a_finding(faulty: Server) -> Non
     assert (
         "not sent: the state endpoint stopped answering at 'the caller holds a valid token'" in out
     )
-    assert out.count("[pact.state-setup]") == 10
+    assert out.count("[pact.state-setup]") == INTERACTIONS
 
 
 @pytest.mark.parametrize("faulty", [("state-silent", 0)], indirect=True)

@@ -189,6 +189,7 @@ def run_campaign(
         seed=campaign_seed,
     )
     try:
+        world.begin()  # a client or provider that cannot start fails here, before Hypothesis
         return run_examples(world, budget, campaign_seed, faults)
     finally:
         world.close()

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         configured_target,
         reference_target,
     )
+    from threadpact.conformance.driver import DriverBroken, DriverError
 
     if args.examples is not None and args.seconds is not None:
         raise UsageError("--examples and --seconds: give one budget")
@@ -88,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         except (SetupError, ProviderStartError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UsageError(f"campaign could not start: {first}") from None
+        except (DriverBroken, DriverError) as exc:
+            stderr = [line for line in str(exc).splitlines()[1:] if line.strip()]
+            why = stderr[-1] if stderr else str(exc).splitlines()[0]
+            raise UsageError(f"campaign could not start: the client ({command}): {why}") from None
         setup = Setup(
             running.provider, client_words, running.database, sorted(args.faults) or ["none"]
         )
